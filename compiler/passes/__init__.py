@@ -1,0 +1,1 @@
+"""Compiler passes: each a Graph -> Graph function, one per file."""
