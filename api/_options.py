@@ -11,7 +11,6 @@ import difflib
 import functools
 import inspect
 import re
-import types
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, TypeVar
 
@@ -54,7 +53,7 @@ def register_alias(camel: str, snake: str) -> None:
 
 
 def to_snake(name: str) -> str:
-    """Convert a TF.js camelCase name to snake_case (``'batchInputShape'`` -> ``'batch_input_shape'``)."""
+    """TF.js camelCase to snake_case (``'batchInputShape'`` -> ``'batch_input_shape'``)."""
     if name in ALIASES:
         return ALIASES[name]
     if "_" in name or name.islower():
@@ -157,9 +156,7 @@ def tfjs_options(positional: int = 0, extra: Iterable[str] = ()) -> Callable[[F]
         params = list(sig.parameters.values())
         offset = 1 if params and params[0].name in ("self", "cls") else 0
         names = [
-            p.name
-            for p in params[offset:]
-            if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
+            p.name for p in params[offset:] if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
         ]
         names += [n for n in extra if n not in names]
         open_keys = any(p.kind is p.VAR_KEYWORD for p in params) and not extra
@@ -173,7 +170,9 @@ def tfjs_options(positional: int = 0, extra: Iterable[str] = ()) -> Callable[[F]
                 options, args = args[index], args[:index]
             if options is None and all(k in names for k in kwargs):
                 return func(*args, **kwargs)
-            merged = normalize(fn_name, options, kwargs, names[len(args) - offset :], open_keys=open_keys)
+            merged = normalize(
+                fn_name, options, kwargs, names[len(args) - offset :], open_keys=open_keys
+            )
             taken = set(names[: len(args) - offset])
             clash = taken.intersection(merged)
             if clash:
@@ -254,7 +253,7 @@ def _class_attrs(cls: type) -> dict[str, Any]:
 
 
 def _fold(identifier: str) -> str:
-    """Fold camelCase/snake_case spellings to one key (``'glorot_normal'`` -> ``'glorotnormal'``)."""
+    """One key for all spellings (``'glorot_normal'`` -> ``'glorotnormal'``)."""
     return identifier.replace("_", "").lower()
 
 
@@ -288,8 +287,8 @@ class Registry:
             return self._by_key[_fold(identifier)]
         hint = _did_you_mean(identifier, self._shown).replace("; did", " Did")
         raise ValueError(
-            f"Unknown {self.kind} '{identifier}'.{hint} "
-            f"Valid {self.kind}s: {', '.join(self._shown)}."
+            f"Unknown {self.kind}: {identifier}.{hint} "
+            f"Valid {self.kind} names: {', '.join(self._shown)}."
         )
 
     def names(self) -> list[str]:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import math
+import sys
 from collections.abc import Callable
 from typing import Any
 
 import clflow as tf
 
-from ._options import Registry, to_snake
+from ._options import Registry, install_aliases, to_snake
 
 Activation = Callable[[Any], Any]
 
@@ -87,10 +88,12 @@ def _erf(x: Any) -> Any:
     """erf from the engine, or Abramowitz-Stegun 7.1.26 (|error| < 1.5e-7) from basic ops."""
     if hasattr(tf, "erf"):
         return tf.erf(x)
-    a1, a2, a3, a4, a5, p = 0.254829592, -0.284496736, 1.421413741, -1.453152027, 1.061405429, 0.3275911
+    coeffs = (1.061405429, -1.453152027, 1.421413741, -0.284496736, 0.254829592)
     ax = tf.abs(x)
-    t = tf.div(1.0, tf.add(tf.mul(ax, p), 1.0))
-    poly = tf.mul(t, tf.add(tf.mul(t, tf.add(tf.mul(t, tf.add(tf.mul(t, tf.add(tf.mul(t, a5), a4)), a3)), a2)), a1))
+    t = tf.div(1.0, tf.add(tf.mul(ax, 0.3275911), 1.0))
+    poly = tf.mul(t, coeffs[0])
+    for c in coeffs[1:]:
+        poly = tf.mul(tf.add(poly, c), t)
     y = tf.sub(1.0, tf.mul(poly, tf.exp(tf.neg(tf.mul(ax, ax)))))
     sign = tf.sub(tf.mul(tf.cast(tf.greater_equal(x, 0.0), "float32"), 2.0), 1.0)
     return tf.mul(sign, y)
@@ -141,9 +144,14 @@ def serialize(fn: Activation) -> str:
     name = getattr(fn, "__name__", None)
     if name in _REGISTRY:
         return to_snake(name)
-    raise ValueError(f"Cannot serialise custom activation {fn!r}: only named activations can be saved")
+    raise ValueError(
+        f"Cannot serialise custom activation {fn!r}: only named activations can be saved"
+    )
 
 
 def names() -> list[str]:
     """Valid activation identifiers (camelCase)."""
     return _REGISTRY.names()
+
+
+install_aliases(sys.modules[__name__], ["hard_sigmoid", "log_softmax", "gelu_new"])

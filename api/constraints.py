@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 import clflow as tf
 
-from ._options import Registry, tfjs_options, to_snake
+from ._options import Registry, install_aliases, tfjs_options, to_snake
 
 EPSILON = 1e-7  # TF.js's backend epsilon(), added to norms before dividing
 
@@ -195,3 +196,6 @@ def deserialize(config: dict[str, Any]) -> Constraint:
     cls = _REGISTRY.get(str(name))
     kwargs = {to_snake(k): v for k, v in (config.get("config") or {}).items()}
     return cls(**kwargs)
+
+
+install_aliases(sys.modules[__name__], ["max_norm", "min_max_norm", "non_neg", "unit_norm"])

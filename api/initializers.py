@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import inspect
 import math
+import sys
 from typing import Any
 
+import clflow as tf
 import numpy as np
 
-import clflow as tf
-
-from ._options import Registry, tfjs_options, to_camel, to_snake
+from ._options import Registry, install_aliases, tfjs_options, to_camel, to_snake
 
 Shape = list[int] | tuple[int, ...]
 
@@ -247,9 +247,7 @@ class Identity(Initializer):
 
     def generate(self, shape: Shape, dtype: str = "float32") -> np.ndarray:
         if len(shape) != 2 or shape[0] != shape[1]:
-            raise ValueError(
-                f"Identity initializer needs a square 2-D shape, got {list(shape)}"
-            )
+            raise ValueError(f"Identity initializer needs a square 2-D shape, got {list(shape)}")
         return (self.gain * np.eye(shape[0])).astype(dtype)
 
     def get_config(self) -> dict[str, Any]:
@@ -314,9 +312,7 @@ def _make(cls: type[Initializer]):
     """Build the ``tf.initializers.xxx(options)`` constructor for a class with checked options."""
     init = cls.__init__
     params = (
-        list(inspect.signature(init).parameters.values())[1:]
-        if init is not object.__init__
-        else []
+        list(inspect.signature(init).parameters.values())[1:] if init is not object.__init__ else []
     )
 
     def make(*args: Any, **kwargs: Any) -> Initializer:
@@ -343,3 +339,20 @@ lecun_normal = _make(LeCunNormal)
 lecun_uniform = _make(LeCunUniform)
 orthogonal = _make(Orthogonal)
 identity = _make(Identity)
+
+
+install_aliases(
+    sys.modules[__name__],
+    [
+        "random_normal",
+        "random_uniform",
+        "truncated_normal",
+        "variance_scaling",
+        "glorot_normal",
+        "glorot_uniform",
+        "he_normal",
+        "he_uniform",
+        "lecun_normal",
+        "lecun_uniform",
+    ],
+)

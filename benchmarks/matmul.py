@@ -45,20 +45,22 @@ class Runner:
             kernel.set_args(*(bufs[arg] for arg in launch.args))
             self.calls.append((kernel, launch.global_size, launch.local_size))
 
-    def __call__(self) -> None:
+    def enqueue(self) -> None:
         for kernel, gsize, lsize in self.calls:
             cl.enqueue_nd_range_kernel(self.queue, kernel, gsize, lsize)
-        self.queue.finish()
 
 
-def median_time(fn, reps: int, min_time: float = 0.05) -> float:
-    """Median seconds per call; repeats each sample until it lasts min_time (timer noise)."""
+def median_time(fn, reps: int, sync=lambda: None, min_time: float = 0.05) -> float:
+    """Median seconds per call of fn; each sample repeats fn back to back (as a training step
+    enqueues its launches) until it lasts min_time, then calls sync once."""
     fn()
+    sync()
     inner = 1
     while True:
         start = time.perf_counter()
         for _ in range(inner):
             fn()
+        sync()
         if time.perf_counter() - start >= min_time or inner >= 1 << 12:
             break
         inner *= 2
@@ -67,7 +69,10 @@ def median_time(fn, reps: int, min_time: float = 0.05) -> float:
         start = time.perf_counter()
         for _ in range(inner):
             fn()
+        sync()
         samples.append((time.perf_counter() - start) / inner)
+    # Let pocl's and OpenBLAS's worker threads stop spinning before the other side is timed.
+    time.sleep(0.3)
     return float(np.median(samples))
 
 
@@ -82,7 +87,7 @@ def bench(ctx, queue, m, n, k, trans_a, trans_b, kind, reps) -> tuple[float, flo
     c_buf = cl.Buffer(ctx, mf.WRITE_ONLY, m * n * 4)
     plan = plan_gemm(m, n, k, trans_a=trans_a, trans_b=trans_b, device_kind=kind)
     run = Runner(ctx, queue, plan, a_buf, b_buf, c_buf)
-    ours = median_time(run, reps)
+    ours = median_time(run.enqueue, reps, queue.finish)
     result = np.empty((m, n), np.float32)
     cl.enqueue_copy(queue, result, c_buf)
     op_a, op_b = (a.T if trans_a else a), (b.T if trans_b else b)
@@ -112,21 +117,37 @@ def main() -> None:
     for size in args.sizes:
         ours, theirs, launches = bench(ctx, queue, size, size, size, False, False, kind, args.reps)
         flops = 2 * size**3
-        row = {"n": size, "clflow_gflops": flops / ours / 1e9, "numpy_gflops": flops / theirs / 1e9,
-               "ratio": theirs / ours, "launches": launches, "openblas_coretype": coretype}
+        row = {
+            "n": size,
+            "clflow_gflops": flops / ours / 1e9,
+            "numpy_gflops": flops / theirs / 1e9,
+            "ratio": theirs / ours,
+            "launches": launches,
+            "openblas_coretype": coretype,
+        }
         if args.json:
             print(json.dumps(row))
         else:
-            print(f"{size:>6} {row['clflow_gflops']:>12.1f} {row['numpy_gflops']:>11.1f} "
-                  f"{row['ratio']:>6.2f} {launches:>8}")
+            print(
+                f"{size:>6} {row['clflow_gflops']:>12.1f} {row['numpy_gflops']:>11.1f} "
+                f"{row['ratio']:>6.2f} {launches:>8}"
+            )
     if args.mlp:
         if not args.json:
             print(f"\n{'small-MLP GEMM':<30} {'clflow us':>9} {'numpy us':>9} {'launches':>8}")
         for name, (m, n, k, ta, tb) in MLP_SHAPES.items():
             ours, theirs, launches = bench(ctx, queue, m, n, k, ta, tb, kind, args.reps)
             if args.json:
-                print(json.dumps({"mlp": name, "clflow_us": ours * 1e6, "numpy_us": theirs * 1e6,
-                                  "launches": launches}))
+                print(
+                    json.dumps(
+                        {
+                            "mlp": name,
+                            "clflow_us": ours * 1e6,
+                            "numpy_us": theirs * 1e6,
+                            "launches": launches,
+                        }
+                    )
+                )
             else:
                 print(f"{name:<30} {ours * 1e6:>9.1f} {theirs * 1e6:>9.1f} {launches:>8}")
 

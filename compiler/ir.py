@@ -24,7 +24,7 @@ class Node:
     runtime already computed; it is not part of the node's structure.
     """
 
-    __slots__ = ("op", "inputs", "attrs", "shape", "dtype", "data", "var", "name", "__weakref__")
+    __slots__ = ("op", "inputs", "attrs", "shape", "dtype", "data", "host", "var", "name", "__weakref__")
 
     def __init__(
         self,
@@ -40,6 +40,7 @@ class Node:
         self.shape = shape
         self.dtype = dtype
         self.data = None
+        self.host = None  # a host copy of ``data`` when one is known
         self.var = None
         self.name = None
 

@@ -6,8 +6,8 @@ import numpy as np
 
 from .ir import IRError
 from .ops import (
-    INJECTIVE, MATMUL, MOVEMENT, OPAQUE, REDUCE, SOURCE, OpDef, broadcast_shapes, make, norm_axes,
-    register, sum_to,
+    INJECTIVE, MATMUL, MOVEMENT, OPAQUE, REDUCE, SOURCE, OpDef, broadcast_shapes, dtype_of_value,
+    make, norm_axes, register, sum_to,
 )
 
 
@@ -22,7 +22,8 @@ def _source_infer(types, attrs):
 
 register(OpDef("input", SOURCE, _source_infer, arity=0))
 register(OpDef("buffer", SOURCE, _source_infer, arity=0))
-register(OpDef("const", SOURCE, lambda t, a: ((), "float32"), arity=0))
+# const() stores the value as the Python type of its dtype, so the value tells the dtype.
+register(OpDef("const", SOURCE, lambda t, a: ((), dtype_of_value(a["value"])), arity=0))
 
 
 # --- reductions ------------------------------------------------------------------------------

@@ -6,8 +6,9 @@ Pure text generation: nothing here touches OpenCL. Sizes are baked into the sour
 CPU kind (pocl): register tiling after DESIGN.md. Each work-item owns an 8 x 32 block of C in
 16 ``float16`` accumulators; per k step it does two aligned 16-wide B loads, 8 scalar A loads
 and 16 vector multiply-adds. B is packed into contiguous 32-column panels by a small kernel
-when that pays (large M, unaligned or power-of-two pitch, transposed B); small problems run a
-single direct kernel since each launch costs microseconds.
+when that pays (large M, unaligned or power-of-two pitch, transposed B), and a transposed A
+into 8-row panels for long k walks; small problems run a single direct kernel since each launch
+costs microseconds.
 
 GPU kind: a classic ``__local`` tiled kernel (64 x 64 work-group tiles, 4 x 4 per work-item).
 """
@@ -116,25 +117,25 @@ def _cpu_kernel(name, m, n, k, a_mode, b_mode, tn, wg, unroll, epi) -> str:
     halves = tn // 16
     ragged_m = m % 8 != 0
     rows = [f"min(i0 + {r}, M - 1)" if ragged_m else f"i0 + {r}" for r in range(8)]
-    setup, loop = "", ""
+    a_setup, b_setup, loop = "", "", ""
     if a_mode == "packed":
         a_param = "Ap"
-        setup += "    __global const float* ap = Ap + (size_t)get_global_id(1) * K * 8;\n"
+        a_setup += "    __global const float* ap = Ap + (size_t)i0 * K;\n"
         a_load = [f"ap[k * 8 + {r}]" for r in range(8)]
     elif a_mode == "trans":
         a_param = "A"
-        setup += "".join(f"    const int ir{r} = {rows[r]};\n" for r in range(8))
+        a_setup += "".join(f"    const int ir{r} = {rows[r]};\n" for r in range(8))
         loop += "        __global const float* ak = A + k * M;\n"
         a_load = [f"ak[ir{r}]" for r in range(8)]
     else:
         a_param = "A"
-        setup += "".join(
+        a_setup += "".join(
             f"    __global const float* a{r} = A + (size_t)({rows[r]}) * K;\n" for r in range(8)
         )
         a_load = [f"a{r}[k]" for r in range(8)]
     b_param = "Bp" if b_mode == "packed" else "B"
     if b_mode == "packed":
-        setup += "    __global const float* bp = Bp + (size_t)get_global_id(0) * K * TN;\n"
+        b_setup += "    __global const float* bp = Bp + (size_t)get_global_id(0) * K * TN;\n"
         vec = [f"*(__global const float16*)(bp + k * TN + {16 * h})" for h in range(halves)]
     elif b_mode == "vec":
         vec = [f"*(__global const float16*)(B + k * N + j0 + {16 * h})" for h in range(halves)]
@@ -142,9 +143,9 @@ def _cpu_kernel(name, m, n, k, a_mode, b_mode, tn, wg, unroll, epi) -> str:
         single = n <= tn  # one panel: j0 == 0, so the clamped columns are constants
         cols = [str(min(c, n - 1)) if single else f"jc{c}" for c in range(tn)]
         if not single:
-            setup += "".join(f"    const int jc{c} = min(j0 + {c}, N - 1);\n" for c in range(tn))
+            b_setup += "".join(f"    const int jc{c} = min(j0 + {c}, N - 1);\n" for c in range(tn))
         if b_mode == "scalar_t":
-            setup += "".join(
+            b_setup += "".join(
                 f"    __global const float* bc{c} = B + (size_t){cols[c]} * K;\n" for c in range(tn)
             )
             elems = [f"bc{c}[k]" for c in range(tn)]
@@ -156,7 +157,7 @@ def _cpu_kernel(name, m, n, k, a_mode, b_mode, tn, wg, unroll, epi) -> str:
     for r in range(8):
         loop += f"        {{ const float a = {a_load[r]};"
         loop += "".join(f" c{r}_{h} += a * b{h};" for h in range(halves)) + " }\n"
-    accs = [f"c{r}_{h} = (float16)(0.0f)" for r in range(8) for h in range(halves)]
+    accs = [f"c{r}_{h}" for r in range(8) for h in range(halves)]
     extras = "".join(f", E{i}" for i in range(len(epi.extras)))
     store = ""
     for r in range(8):
@@ -182,7 +183,7 @@ void {name}(__global const float* restrict {a_param}, __global const float* rest
     const int j0 = get_global_id(0) * TN;
     const int i0 = get_global_id(1) * 8;
     if (i0 >= M) return;
-{setup}    float16 {", ".join(accs)};
+{b_setup}{a_setup}    float16 {" = (float16)(0.0f), ".join(accs)} = (float16)(0.0f);
 #pragma unroll {unroll}
     for (int k = 0; k < K; ++k) {{
 {loop}    }}
@@ -207,8 +208,15 @@ def _render_pack_b(name, n, k, trans_b, tn) -> tuple[str, tuple]:
         body = """    const int p = get_global_id(0), k = get_global_id(1);
     __global float* out = Bp + ((size_t)p * K + k) * TN;
     __global const float* in = B + (size_t)k * N + p * TN;
-#pragma unroll
-    for (int c = 0; c < TN; ++c) out[c] = p * TN + c < N ? in[c] : 0.0f;"""
+"""
+        if n % tn == 0:  # rows 64-byte aligned: plain vector copies
+            body += "".join(
+                f"    *(__global float16*)(out + {h}) = *(__global const float16*)(in + {h});\n"
+                for h in range(0, tn, 16)
+            )
+        else:
+            body += "#pragma unroll\n    for (int c = 0; c < TN; ++c)\n"
+            body += "        out[c] = p * TN + c < N ? in[c] : 0.0f;"
         gsize = (panels, k)
     source = f"""{_defines(N=n, K=k, TN=tn)}
 __kernel void {name}(__global const float* restrict B, __global float* restrict Bp) {{
@@ -313,8 +321,9 @@ def _check_args(m, n, k, epilogue, device_kind, params) -> dict:
                 f"plan_gemm: epilogue extra E{i} has kind {kind!r}, expected one of {EXTRA_KINDS}"
             )
     if not isinstance(epilogue.expr, str) or not epilogue.expr.strip():
-        raise ValueError(f"plan_gemm: epilogue expr must be a non-empty C expression, got "
-                         f"{epilogue.expr!r}")
+        raise ValueError(
+            f"plan_gemm: epilogue expr must be a non-empty C expression, got {epilogue.expr!r}"
+        )
     for ref in re.findall(r"\be(\d+)\b", epilogue.expr):
         if int(ref) >= len(epilogue.extras):
             raise ValueError(
@@ -382,8 +391,19 @@ def _gpu_plan(m, n, k, trans_a, trans_b, epi, p) -> GemmPlan:
     wg = tuple(p["wg"])
     tile_n, tile_m = wg[0] * p["rn"], wg[1] * p["rm"]
     name = f"gemm_gpu_{m}x{k}x{n}_{'t' if trans_a else 'n'}{'t' if trans_b else 'n'}"
-    src = render_gpu(name=name, m=m, n=n, k=k, trans_a=trans_a, trans_b=trans_b, wg=wg,
-                     rm=p["rm"], rn=p["rn"], tk=p["tk"], epi=epi)
+    src = render_gpu(
+        name=name,
+        m=m,
+        n=n,
+        k=k,
+        trans_a=trans_a,
+        trans_b=trans_b,
+        wg=wg,
+        rm=p["rm"],
+        rn=p["rn"],
+        tk=p["tk"],
+        epi=epi,
+    )
     gsize = (-(-n // tile_n) * wg[0], -(-m // tile_m) * wg[1])
     extra_args = tuple(f"E{i}" for i in range(len(epi.extras)))
     launch = GemmLaunch(name, src, gsize, wg, ("A", "B", "C", *extra_args))

@@ -51,6 +51,8 @@ def render_reduce(op: str, in_dtype: str, out_dtype: str, view, axes: tuple[int,
             init = "INT_MIN" if op == "argmax" else "INT_MAX"
         lines.append(f"  {CTYPE[in_dtype]} best = {init}; int besti = 0; int first = 1;")
     else:
+        if out_dtype != "float32":  # an int accumulator cannot start at +-INFINITY
+            init = {"-INFINITY": "INT_MIN", "INFINITY": "INT_MAX"}.get(init, init)
         lines.append(f"  {acc_t} acc = {init};")
     depth, off = 0, ["base"]
     for i in axes:

@@ -7,9 +7,8 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-import numpy as np
-
 import clflow as tf
+import numpy as np
 
 from .. import initializers as initializers_mod
 from .._options import to_snake
@@ -77,7 +76,12 @@ class LayerVariable:
         self.name = _unique_tensor_name(name)
         self._trainable = trainable
         self.constraint = constraint
-        self.val = tf.variable(value, trainable=trainable, name=self.name, dtype=self.dtype)
+        try:
+            self.val = tf.variable(value, trainable=trainable, name=self.name, dtype=self.dtype)
+        except ValueError:
+            # The engine's variable names are unique too; after reset_name_counters() a live
+            # variable from an earlier model can hold this name, so let the engine pick one.
+            self.val = tf.variable(value, trainable=trainable, dtype=self.dtype)
 
     @property
     def trainable(self) -> bool:
@@ -347,8 +351,7 @@ class Layer:
     def _connection_shape(self, which: int, word: str) -> Shape:
         if not self._inbound:
             raise AttributeError(
-                f"The layer {self.name} has never been called and thus has no defined "
-                f"{word} shape."
+                f"The layer {self.name} has never been called and thus has no defined {word} shape."
             )
         shapes = {shape_str(c[which]) for c in self._inbound}
         if len(shapes) > 1:
@@ -393,6 +396,8 @@ def _shape_list(shape: Any, what: str) -> Shape:
 
 def _snapshot(weight: LayerVariable) -> Any:
     """A tensor holding the weight's current value, unaffected by later assignments."""
+    if hasattr(tf, "clone"):
+        return tf.clone(weight.read())  # binds the variable's current buffer, no host copy
     arr = np.array(weight.read().numpy(), copy=True)
     return tf.tensor(arr, list(arr.shape), weight.dtype)
 
@@ -410,9 +415,11 @@ def assign_all(params: Sequence[LayerVariable], values: Sequence[Any], where: st
     for p, v in zip(params, values, strict=True):
         t = _as_tensor(v, p.dtype)
         if list(t.shape) != p.shape:
+            have = ",".join(map(str, p.shape))
+            got = ",".join(map(str, t.shape))
             raise ValueError(
-                f"Weight {p.name} has shape {shape_str(p.shape)}, but the provided value "
-                f"has shape {shape_str(list(t.shape))}."
+                f"Layer weight shape {have} not compatible with provided weight shape {got} "
+                f"(weight {p.name})."
             )
         tensors.append(t)
     for p, t in zip(params, tensors, strict=True):

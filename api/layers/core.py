@@ -5,9 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-import numpy as np
-
 import clflow as tf
+import numpy as np
 
 from .. import activations, constraints, initializers, regularizers
 from .._options import tfjs_options
@@ -57,7 +56,7 @@ class Dense(Layer):
             if input_dim is not None:
                 self.batch_input_shape = [base.get("batch_size"), int(input_dim)]
         if not isinstance(units, int | np.integer) or isinstance(units, bool) or units <= 0:
-            raise ValueError(f"Dense: 'units' must be a positive integer, got {units!r}")
+            raise ValueError(f"Expected units to be a positive integer, but got {units!r}.")
         self.units = int(units)
         self.activation = activations.get(activation)
         self.use_bias = True if use_bias is None else bool(use_bias)
@@ -183,7 +182,9 @@ class Dropout(Layer):
         shape = list(inputs.shape)
         mask_shape = shape
         if self.noise_shape is not None:
-            mask_shape = [s if n is None else n for n, s in zip(self.noise_shape, shape, strict=False)]
+            mask_shape = [
+                s if n is None else n for n, s in zip(self.noise_shape, shape, strict=False)
+            ]
         uniform = tf.random_uniform(mask_shape, 0.0, 1.0, "float32", self.seed)
         keep = tf.cast(tf.greater_equal(uniform, self.rate), "float32")
         return tf.mul(inputs, tf.mul(keep, 1.0 / (1.0 - self.rate)))
@@ -212,7 +213,7 @@ class Flatten(Layer):
         if any(d is None for d in rest):
             raise ValueError(
                 f'The shape of the input to "Flatten" is not fully defined (got '
-                f"{shape_str(rest)}). Make sure to pass a complete \"input_shape\" or "
+                f'{shape_str(rest)}). Make sure to pass a complete "input_shape" or '
                 '"batch_input_shape" argument to the first layer in your model.'
             )
         return [input_shape[0], int(np.prod(rest))]

@@ -1,0 +1,149 @@
+"""Realising lazy tensors: structural keys, the executable cache, and running on the device.
+
+A value is computed only when asked for. The pending subgraph is keyed by its structure (ops,
+attributes, shapes, dtypes, which leaves feed it); a cached runner replays it, so the same work
+twice compiles and builds nothing the second time.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable, Sequence
+
+from .compiler.ir import Graph, Node, toposort
+from .compiler.pipeline import compile_graph
+
+_device = None
+_cache: dict = {}
+stats = {"compiles": 0, "runs": 0, "cache_hits": 0}
+# While > 0 (inside minimize/grad tracing), realised nodes keep their inputs so that
+# gradients can still flow through values the user read inside the traced function.
+tape_depth = 0
+_dump_dir = os.environ.get("CLFLOW_DUMP")
+
+
+def device():
+    """The OpenCL device all tensors live on (chosen once: CLFLOW_DEVICE, PYOPENCL_CTX, ...)."""
+    global _device
+    if _device is None:
+        from .runtime import get_device
+
+        _device = get_device()
+    return _device
+
+
+def set_device(spec: str | None) -> None:
+    """Switch the default device (only before any tensor was created on the current one)."""
+    global _device
+    from .runtime import get_device
+
+    _device = get_device(spec)
+    _cache.clear()
+
+
+def device_kind() -> str:
+    return "gpu" if device().kind == "gpu" else "cpu"
+
+
+def structure(outputs: Sequence[Node], stop: Callable[[Node], bool]) -> tuple:
+    """(key, leaves): the structural signature of the graph reaching ``outputs``."""
+    order = toposort(outputs, stop)
+    index: dict[int, int] = {}
+    sig = []
+    leaves: list[Node] = []
+    for n in order:
+        index[id(n)] = len(sig)
+        if n.op == "const":
+            sig.append(("C", n.attrs["value"], n.dtype))
+        elif stop(n):
+            sig.append(("L", n.shape, n.dtype))
+            leaves.append(n)
+        else:
+            sig.append((n.op, n.attr_key(), n.shape, n.dtype, tuple(index[id(i)] for i in n.inputs)))
+    return (tuple(sig), tuple(index[id(o)] for o in outputs)), leaves
+
+
+def is_leaf(n: Node) -> bool:
+    return n.data is not None
+
+
+def build_graph(outputs: Sequence[Node], leaves: Sequence[Node], stop, name="graph") -> Graph:
+    """A fresh closed Graph copying the lazy nodes; leaves become 'input' nodes in order."""
+    mapping: dict[int, Node] = {}
+    inputs = []
+    for k, leaf in enumerate(leaves):
+        role = "param" if leaf.var is not None else "input"
+        x = Node("input", (), {"index": k, "role": role}, leaf.shape, leaf.dtype)
+        x.name = leaf.name or (leaf.var.name if leaf.var is not None else None)
+        mapping[id(leaf)] = x
+        inputs.append(x)
+    for n in toposort(outputs, stop):
+        if id(n) in mapping:
+            continue
+        if n.op == "const":
+            mapping[id(n)] = n
+            continue
+        mapping[id(n)] = Node(n.op, [mapping[id(i)] for i in n.inputs], n.attrs, n.shape, n.dtype)
+    return Graph(inputs, [mapping[id(o)] for o in outputs], name)
+
+
+def get_runner(key, make_graph: Callable[[], Graph]):
+    """The cached runner for ``key``, compiling ``make_graph()`` on a miss."""
+    runner = _cache.get(key)
+    if runner is None:
+        graph = make_graph()
+        exe = compile_graph(graph, device_kind(), keep_stages=_dump_dir is not None)
+        exe.key = key
+        runner = device().prepare(exe)
+        runner.executable = exe
+        _cache[key] = runner
+        stats["compiles"] += 1
+        if _dump_dir:
+            from .dump import write_dump
+
+            write_dump(exe, _dump_dir)
+    else:
+        stats["cache_hits"] += 1
+    return runner
+
+
+def realize(nodes: Sequence[Node]) -> None:
+    """Compute every unrealised node in ``nodes`` with one executable."""
+    todo = []
+    seen = set()
+    for n in nodes:
+        if n.data is None and n.op != "const" and id(n) not in seen:
+            seen.add(id(n))
+            todo.append(n)
+    consts = [n for n in nodes if n.data is None and n.op == "const"]
+    for c in consts:  # a bare scalar constant: upload it
+        import numpy as np
+
+        from .compiler.ops import NP_DTYPE
+
+        c.host = np.array(c.attrs["value"], dtype=NP_DTYPE[c.dtype])
+        c.data = device().upload(c.host)
+    if not todo:
+        return
+    key, leaves = structure(todo, is_leaf)
+    runner = get_runner(key, lambda: build_graph(todo, leaves, is_leaf))
+    outs = runner.run([leaf.data for leaf in leaves])
+    stats["runs"] += 1
+    for n, buf in zip(todo, outs, strict=True):
+        n.data = buf
+        if not tape_depth:
+            n.inputs = ()  # drop the history: the value is what matters now
+
+
+def cache_info() -> dict:
+    return {"executables": len(_cache), **stats}
+
+
+def clear_cache() -> None:
+    _cache.clear()
+
+
+def debug(msg: str) -> None:
+    if os.environ.get("CLFLOW_DEBUG"):
+        print(msg, file=sys.stderr)

@@ -1,0 +1,243 @@
+"""The Optimizer base: minimize() as one compiled step (forward + backward + update).
+
+A subclass only states its slots and its update formula with tensor ops (``update``). The
+first ``minimize`` of a given structure traces f, differentiates the graph, appends the updates
+and compiles it all into one executable; later steps with the same structure look it up by key
+and just run it: no autodiff, no compile, no program build.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from . import engine
+from .compiler.autodiff import gradients
+from .compiler.ir import Graph, Node
+from .gradients import NO_CONNECTION, _check_scalar, trace
+from .tensor import Tensor, tensor, wrap
+from .variables import Variable
+
+
+def _hyper_leaf(value: float) -> Node:
+    return tensor(np.float32(value)).node
+
+
+class Optimizer:
+    """Base class of ``tf.train`` optimizers (TF.js's ``tf.train.Optimizer``)."""
+
+    slot_names: tuple[str, ...] = ()
+
+    def __init__(self, learning_rate: float) -> None:
+        self.learning_rate = float(learning_rate)
+        self.iterations = 0
+        self._slots: dict[str, dict[str, Variable]] = {}  # var name -> slot name -> value
+
+    # -- what subclasses define ---------------------------------------------------------------
+    def init_slot(self, slot: str, var: Tensor) -> float:
+        """Initial value of ``slot`` for ``var`` (a number filled over the var's shape)."""
+        return 0.0
+
+    def config_key(self) -> tuple:
+        """Hyperparameters baked into the compiled step (the learning rate is an input)."""
+        return (type(self).__name__,)
+
+    def update(self, var: Tensor, grad: Tensor, slots: dict[str, Tensor], lr: Tensor,
+               t: Tensor) -> tuple[Tensor, dict[str, Tensor]]:
+        """New value of ``var`` and of its slots, as tensor ops. ``t`` is the step (1, 2, ...)."""
+        raise NotImplementedError
+
+    def get_config(self) -> dict:
+        return {"learningRate": self.learning_rate}
+
+    # -- state ------------------------------------------------------------------------------
+    def set_learning_rate(self, learning_rate: float) -> None:
+        """Change the learning rate (no recompilation: it is an input of the step)."""
+        self.learning_rate = float(learning_rate)
+
+    def _slots_of(self, var: Variable) -> list[Variable]:
+        have = self._slots.get(var.name)
+        if have is None:
+            from .ops import fill
+
+            have = {}
+            for s in self.slot_names:
+                have[s] = Variable(fill(var.shape, self.init_slot(s, var)), trainable=False,
+                                   name=f"{var.name}/{s}__{id(self)}")
+            self._slots[var.name] = have
+        return [have[s] for s in self.slot_names]
+
+    def get_weights(self) -> list[dict]:
+        """``[{'name': 'iter', 'tensor': ...}, {'name': 'var/m', 'tensor': ...}, ...]``."""
+        out = [{"name": "iter", "tensor": tensor(np.int32(self.iterations))}]
+        for vname, slots in self._slots.items():
+            for s in self.slot_names:
+                out.append({"name": f"{vname}/{s}", "tensor": wrap(slots[s].node)})
+        return out
+
+    def set_weights(self, weights: Sequence[dict]) -> None:
+        """Restore state saved by ``get_weights`` (slot shapes are checked)."""
+        for w in weights:
+            name, t = w["name"], w["tensor"]
+            t = t if isinstance(t, Tensor) else tensor(t)
+            if name == "iter":
+                self.iterations = int(t.numpy())
+                continue
+            vname, _, s = name.rpartition("/")
+            if s not in self.slot_names:
+                raise ValueError(f"unknown optimizer weight {name!r}; slots are "
+                                 f"{list(self.slot_names)}")
+            from . import variables
+
+            var = variables._registry.get(vname)
+            slots = self._slots.get(vname)
+            if slots is None:
+                if var is None:
+                    raise ValueError(f"optimizer weight {name!r} names no known variable")
+                self._slots_of(var)
+                slots = self._slots[vname]
+            slots[s].assign(t)
+
+    def dispose(self) -> None:
+        for slots in self._slots.values():
+            for v in slots.values():
+                v.dispose()
+        self._slots.clear()
+
+    # -- training -------------------------------------------------------------------------
+    def compute_gradients(self, f: Callable[[], Tensor], var_list: Sequence | None = None) -> dict:
+        """``{'value': loss, 'grads': {name: grad}}`` without updating anything."""
+        from .gradients import variable_grads
+
+        return variable_grads(f, var_list)
+
+    def apply_gradients(self, variable_gradients: dict | Sequence) -> None:
+        """Apply ``{var_name: grad}`` (or ``[{'name', 'tensor'}]``) with this optimizer's rule."""
+        from . import variables
+
+        items = (list(variable_gradients.items()) if isinstance(variable_gradients, dict)
+                 else [(d["name"], d["tensor"]) for d in variable_gradients])
+        pairs = []
+        for name, g in items:
+            var = variables._registry.get(name)
+            if var is None:
+                raise ValueError(f"apply_gradients: no variable named {name!r}")
+            g = g if isinstance(g, Tensor) else tensor(g)
+            if g.shape != var.shape:
+                raise ValueError(f"gradient for {name} has shape {g.shape}, the variable "
+                                 f"{var.shape}")
+            pairs.append((var, g))
+        self.iterations += 1
+        lr, t = wrap(_hyper_leaf(self.learning_rate)), wrap(_hyper_leaf(self.iterations))
+        results = []
+        for var, g in pairs:
+            slots = self._slots_of(var)
+            new, new_slots = self.update(wrap(var.node), g, {s: wrap(v.node) for s, v in zip(
+                self.slot_names, slots, strict=True)}, lr, t)
+            results.append((var, new, [(v, new_slots[s]) for s, v in zip(self.slot_names, slots,
+                                                                        strict=True)]))
+        nodes = [r[1].node for r in results] + [ns.node for r in results for _, ns in r[2]]
+        engine.realize(nodes)
+        for var, new, slot_pairs in results:
+            var._set_buffer(new.node.data)
+            for v, ns in slot_pairs:
+                v._set_buffer(ns.node.data)
+
+    def minimize(self, f: Callable[[], Any], return_cost: bool = False,
+                 var_list: Sequence[Variable] | None = None) -> Tensor | None:
+        """Run one step minimising ``f()`` (a scalar) over ``var_list`` (default: every
+        trainable variable f uses). Returns the cost (before the update) if asked.
+
+        Example:
+            >>> opt = tf.train.sgd(0.1)
+            >>> opt.minimize(lambda: model(xs).sub(ys).square().mean())
+        """
+        outs = self.minimize_with_outputs(f, var_list)
+        return outs[0] if return_cost else None
+
+    def minimize_with_outputs(self, f: Callable[[], Any], var_list=None) -> list[Tensor]:
+        """One step; ``f`` may return ``(loss, [extra tensors])``: all come from one run."""
+        result = trace(f)
+        loss, extras = (result if isinstance(result, tuple) else (result, []))
+        loss = _check_scalar(loss, "minimize")
+        extras = list(extras)
+        heads = [loss.node] + [e.node for e in extras]
+        stop = _true_leaf
+        key, leaves = engine.structure(heads, stop)
+        if var_list is None:
+            wanted = [i for i, lf in enumerate(leaves) if lf.var is not None and lf.var.trainable]
+        else:
+            ids = {id(v) for v in var_list}
+            for v in var_list:
+                if not isinstance(v, Variable):
+                    raise TypeError(f"var_list must hold Variables, got {type(v).__name__}")
+            wanted = [i for i, lf in enumerate(leaves) if lf.var is not None and id(lf.var) in ids]
+        step_key = ("step", key, tuple(wanted), self.config_key())
+        entry = _steps.get(step_key)
+        if entry is None:
+            entry = self._compile_step(step_key, heads, leaves, wanted)
+        runner, updated = entry
+        vars_ = [leaves[i].var for i in updated]
+        slot_vars = [s for v in vars_ for s in self._slots_of(v)]
+        self.iterations += 1
+        hyper = [_hyper_leaf(self.learning_rate), _hyper_leaf(self.iterations)]
+        inputs = [lf.data for lf in leaves] + [s.node.data for s in slot_vars] + [
+            h.data for h in hyper]
+        outs = runner.run(inputs)
+        engine.stats["runs"] += 1
+        n_heads = len(heads)
+        for v, buf in zip(vars_ + slot_vars, outs[n_heads:], strict=True):
+            v._set_buffer(buf)
+        results = []
+        for node, buf in zip(heads, outs[:n_heads], strict=True):
+            n = Node("buffer", (), {}, node.shape, node.dtype)
+            n.data = buf
+            results.append(Tensor(n))
+        return results
+
+    def _compile_step(self, step_key, heads, leaves, wanted):
+        graph = engine.build_graph(heads, leaves, _true_leaf, name="train_step")
+        var_inputs = [graph.inputs[i] for i in wanted]
+        grads = gradients(graph.outputs[0], var_inputs) if var_inputs else []
+        updated = [i for i, g in zip(wanted, grads, strict=True) if g is not None]
+        if not updated:
+            raise ValueError(NO_CONNECTION)
+        inputs = list(graph.inputs)
+
+        def new_input(shape, dtype, name):
+            x = Node("input", (), {"index": len(inputs), "role": "param"}, tuple(shape), dtype)
+            x.name = name
+            inputs.append(x)
+            return x
+
+        slot_inputs = []
+        for i in updated:
+            v = leaves[i].var
+            for s in self.slot_names:
+                slot_inputs.append(new_input(v.node.shape, "float32", f"{v.name}/{s}"))
+        lr = wrap(new_input((), "float32", "lr"))
+        t = wrap(new_input((), "float32", "t"))
+        new_vars, new_slots = [], []
+        k = 0
+        for i, g in zip(wanted, grads, strict=True):
+            if g is None:
+                continue
+            slots = {s: wrap(slot_inputs[k + j]) for j, s in enumerate(self.slot_names)}
+            k += len(self.slot_names)
+            nv, ns = self.update(wrap(graph.inputs[i]), wrap(g), slots, lr, t)
+            new_vars.append(nv.node)
+            new_slots += [ns[s].node for s in self.slot_names]
+        full = Graph(inputs, graph.outputs + new_vars + new_slots, "train_step")
+        runner = engine.get_runner(step_key, lambda: full)
+        entry = (runner, updated)
+        _steps[step_key] = entry
+        return entry
+
+
+def _true_leaf(n: Node) -> bool:
+    return not n.inputs and n.op != "const"
+
+
+_steps: dict = {}
