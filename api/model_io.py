@@ -120,6 +120,11 @@ def save_model(model: Any, path: str | os.PathLike, include_optimizer: bool = Fa
     if include_optimizer and getattr(model, "optimizer", None) is not None:
         from . import training
 
+        if not hasattr(training, "get_training_config"):
+            raise NotImplementedError(
+                "include_optimizer=True needs clflow.training.get_training_config(model) and "
+                "get_optimizer_weights(model)"
+            )
         artifacts["trainingConfig"] = training.get_training_config(model)
         for name, value in training.get_optimizer_weights(model):
             arr = np.asarray(value.numpy() if hasattr(value, "numpy") else value)

@@ -46,6 +46,11 @@ def js_number_to_string(x: float) -> str:
         return "Infinity" if x > 0 else "-Infinity"
     if x == 0:
         return "0"  # JS prints -0 as "0" too
+    if 1e-4 <= abs(x) < 1e16:
+        # Both languages write this range in plain positional notation: only Python's ".0" on
+        # integral values differs. A fast path, since this covers most printed elements.
+        r = repr(x)
+        return r[:-2] if r.endswith(".0") else r
     sign = "-" if x < 0 else ""
     # repr gives the shortest round-tripping digits, the same digit string JS chooses; only the
     # placement of the decimal point and the exponent notation differ between the languages.

@@ -36,7 +36,11 @@ def c_template(node: Node, args: list[str]) -> str:
         if t is None:
             raise NotImplementedError(f"{node.op} has no kernel for dtype {node.inputs[0].dtype}")
     extra = {k: v for k, v in node.attrs.items() if isinstance(v, int | float)}
-    return t.format(*args, **extra)
+    expr = t.format(*args, **extra)
+    # Arithmetic on bools (add, sub, maximum, ...) computes in int: store 0/1 like numpy.
+    if node.dtype == "bool" and all(i.dtype == "bool" for i in node.inputs):
+        return f"({expr} != 0)"
+    return expr
 
 
 class PointwiseBody:

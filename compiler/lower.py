@@ -70,8 +70,8 @@ class Lowerer:
 
     # -- buffers and views ----------------------------------------------------------------
     def new_vbuf(self, node: Node, role: str = "temp") -> int:
-        self.vbufs.append(VBuf(max(1, node.size) * ITEMSIZE[node.dtype], node.dtype, node.shape,
-                               role))
+        # Exact sizes: an empty tensor's upload has 0 bytes and the runtime checks input sizes.
+        self.vbufs.append(VBuf(node.size * ITEMSIZE[node.dtype], node.dtype, node.shape, role))
         return len(self.vbufs) - 1
 
     def plain(self, node: Node) -> int:
@@ -160,7 +160,7 @@ class Lowerer:
             v = body.value(node, {})
             stem = node.op
         body.lines.append(f"  out0[gid] = {v};")
-        total = max(1, node.size)
+        total = node.size
         src = common.render_pointwise("KNAME", [("out0", node.dtype, True)] + params, total,
                                       "\n".join(body.lines) + "\n")
         nbytes = sum(self.vbufs[a[1]].nbytes for a in args) + self.vbufs[out].nbytes

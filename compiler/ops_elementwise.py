@@ -273,8 +273,16 @@ def _pow_grad(n, g):
     return [sum_to(da, a.shape), sum_to(db, b.shape)]
 
 
-binary("pow", {"int32": "pow_i({0}, {1})", None: "pow({0}, {1})"},
-       lambda a, b: np.power(a, b), _pow_grad)
+def _pow_ref(a, b):
+    if a.dtype.kind not in "iu" or b.dtype.kind not in "iu":
+        return np.power(a, b)
+    # numpy refuses negative integer exponents; pow_i truncates like int(a ** b) (TF.js).
+    neg = np.where(a == 1, 1, np.where(a == -1, np.where(b % 2 == 1, -1, 1), 0))
+    return np.where(b < 0, neg, np.power(a, np.abs(b))).astype(a.dtype)
+
+
+binary("pow", {"int32": "pow_i({0}, {1})", "bool": "({0} || !{1})", None: "pow({0}, {1})"},
+       _pow_ref, _pow_grad)
 
 
 def _minmax_grad(first_cmp, second_cmp):

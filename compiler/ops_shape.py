@@ -99,10 +99,23 @@ def _arg_infer(types, attrs):
     return tuple(s for i, s in enumerate(shape) if i != attrs["axis"]), "int32"
 
 
-register(OpDef("argmax", REDUCE, _arg_infer, lambda x, axis: np.argmax(x, axis).astype(np.int32),
-               lambda n, g: [None], arity=1, normalize=_arg_norm))
-register(OpDef("argmin", REDUCE, _arg_infer, lambda x, axis: np.argmin(x, axis).astype(np.int32),
-               lambda n, g: [None], arity=1, normalize=_arg_norm))
+def _arg_ref(find, fill):
+    """TF.js's scan: the first strict extreme wins and NaN is skipped (numpy picks the NaN),
+    unless the first element is NaN, which then stays (nothing compares greater than it)."""
+
+    def ref(x, axis):
+        if x.dtype.kind != "f":
+            return find(x, axis).astype(np.int32)
+        r = find(np.where(np.isnan(x), fill, x), axis)
+        return np.where(np.isnan(np.take(x, 0, axis)), 0, r).astype(np.int32)
+
+    return ref
+
+
+register(OpDef("argmax", REDUCE, _arg_infer, _arg_ref(np.argmax, -np.inf), lambda n, g: [None],
+               arity=1, normalize=_arg_norm))
+register(OpDef("argmin", REDUCE, _arg_infer, _arg_ref(np.argmin, np.inf), lambda n, g: [None],
+               arity=1, normalize=_arg_norm))
 
 
 # --- matmul ----------------------------------------------------------------------------------

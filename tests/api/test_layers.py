@@ -3,10 +3,9 @@
 import math
 from pathlib import Path
 
+import clflow as tf
 import numpy as np
 import pytest
-
-import clflow as tf
 from clflow import activations, constraints, initializers, layers, regularizers
 from clflow.layers import Activation, Dense, Dropout, Flatten, Reshape, reset_name_counters
 from clflow.models import Sequential, sequential
@@ -141,12 +140,17 @@ def test_summary_frozen_layer_counts_non_trainable():
     model.layers[1].trainable = False
     assert printed(model) == (FIXTURES / "summary_3dense_frozen.txt").read_text().splitlines()
     assert len(model.trainable_weights) == 4 and len(model.non_trainable_weights) == 2
-    assert [w.name for w in model.non_trainable_weights] == ["dense_Dense8/kernel", "dense_Dense8/bias"]
+    assert [w.name for w in model.non_trainable_weights] == [
+        "dense_Dense8/kernel",
+        "dense_Dense8/bias",
+    ]
 
 
 def test_summary_default_print_fn_prints(capsys):
     guide_model().summary()
-    assert capsys.readouterr().out.splitlines() == (FIXTURES / "summary.txt").read_text().splitlines()
+    assert (
+        capsys.readouterr().out.splitlines() == (FIXTURES / "summary.txt").read_text().splitlines()
+    )
 
 
 def test_summary_of_empty_model_raises():
@@ -178,7 +182,9 @@ def test_set_weights_wrong_count_or_shape_changes_nothing():
         model.set_weights([np.ones([784, 32], np.float32)])
     bad = [np.ones(w.shape, np.float32) for w in model.weights]
     bad[3] = np.ones([11], np.float32)
-    with pytest.raises(ValueError, match="Layer weight shape 10 not compatible with provided weight shape 11"):
+    with pytest.raises(
+        ValueError, match="Layer weight shape 10 not compatible with provided weight shape 11"
+    ):
         model.set_weights(bad)
     for w, b in zip(model.weights, before, strict=True):
         np.testing.assert_array_equal(w.numpy(), b)
@@ -247,7 +253,9 @@ def test_random_initializers_defaults_and_seed():
 
 
 def test_constant_orthogonal_identity_zeros_ones():
-    np.testing.assert_array_equal(initializers.constant({"value": 2.5}).generate([2, 3]), np.full([2, 3], 2.5))
+    np.testing.assert_array_equal(
+        initializers.constant({"value": 2.5}).generate([2, 3]), np.full([2, 3], 2.5)
+    )
     np.testing.assert_array_equal(initializers.get("ones").generate([3]), np.ones(3))
     np.testing.assert_array_equal(initializers.get("zeros").generate([3]), np.zeros(3))
     q = initializers.orthogonal({"gain": 2.0, "seed": 0}).generate([6, 4]).astype(np.float64)
@@ -312,6 +320,12 @@ def test_activation_values_against_numpy(name):
     assert activations.get(snake) is activations.get(name)
 
 
+def test_gelu_without_engine_erf_uses_polynomial(monkeypatch):
+    monkeypatch.delattr(tf, "erf", raising=False)
+    got = activations.get("gelu")(tf.tensor(_X)).numpy()
+    np.testing.assert_allclose(got, _REFERENCE["gelu"](_X.astype(np.float64)), rtol=1e-5, atol=1e-6)
+
+
 def test_unknown_activation_names_valid_ones():
     with pytest.raises(ValueError) as info:
         activations.get("rellu")
@@ -333,11 +347,16 @@ _W = np.array([[3.0, -1.0], [4.0, 0.5], [0.0, -2.0]], np.float32)
 def test_regularizers_against_numpy():
     w = tf.tensor(_W)
     assert float(regularizers.l1()(w).numpy()) == pytest.approx(0.01 * np.abs(_W).sum(), rel=1e-5)
-    assert float(regularizers.l2({"l2": 0.5})(w).numpy()) == pytest.approx(0.5 * (_W**2).sum(), rel=1e-5)
+    assert float(regularizers.l2({"l2": 0.5})(w).numpy()) == pytest.approx(
+        0.5 * (_W**2).sum(), rel=1e-5
+    )
     both = regularizers.l1l2(l1=0.1, l2=0.2)(w).numpy()
     assert float(both) == pytest.approx(0.1 * np.abs(_W).sum() + 0.2 * (_W**2).sum(), rel=1e-5)
     assert (regularizers.get("l1l2").l1, regularizers.get("l1l2").l2) == (0.01, 0.01)
-    assert regularizers.serialize(regularizers.l2()) == {"class_name": "L1L2", "config": {"l1": 0.0, "l2": 0.01}}
+    assert regularizers.serialize(regularizers.l2()) == {
+        "class_name": "L1L2",
+        "config": {"l1": 0.0, "l2": 0.01},
+    }
 
 
 def _norms(w, axis):
@@ -354,7 +373,9 @@ def test_constraints_against_numpy():
     np.testing.assert_allclose(got, _W * desired / (n0 + 1e-7), rtol=1e-5)
     np.testing.assert_allclose(constraints.non_neg()(w).numpy(), np.maximum(_W, 0))
     n1 = _norms(_W, 1)
-    np.testing.assert_allclose(constraints.unit_norm({"axis": 1})(w).numpy(), _W / (n1 + 1e-7), rtol=1e-5)
+    np.testing.assert_allclose(
+        constraints.unit_norm({"axis": 1})(w).numpy(), _W / (n1 + 1e-7), rtol=1e-5
+    )
     assert isinstance(constraints.get("maxNorm"), constraints.MaxNorm)
     assert isinstance(constraints.get("non_neg"), constraints.NonNeg)
 
@@ -377,7 +398,9 @@ def test_dense_forward_against_numpy():
     model.set_weights([k, b])
     x = rng.standard_normal([5, 4]).astype(np.float32)
     got = model.call(tf.tensor(x)).numpy()
-    np.testing.assert_allclose(got, np.maximum(x.astype(np.float64) @ k + b, 0), rtol=1e-3, atol=1e-4)
+    np.testing.assert_allclose(
+        got, np.maximum(x.astype(np.float64) @ k + b, 0), rtol=1e-3, atol=1e-4
+    )
 
 
 def test_dense_on_rank3_input():
@@ -414,11 +437,24 @@ def test_dropout_only_in_training():
     assert (y == 0).mean() == pytest.approx(0.25, abs=0.03)
 
 
+def test_dropout_noise_shape_shares_mask():
+    drop = Dropout(rate=0.5, noise_shape=[None, 1], seed=3)
+    y = drop.apply(tf.ones([32, 8]), training=True).numpy()
+    assert set(np.unique(y)) == {0.0, 2.0}
+    assert (y == y[:, :1]).all()  # one keep/drop decision per row
+
+
 def test_flatten_reshape_activation_layers():
     x = tf.tensor(np.arange(24, dtype=np.float32).reshape(2, 3, 4))
     assert Flatten().apply(x).shape == [2, 12]
-    np.testing.assert_array_equal(Reshape(target_shape=[4, -1]).apply(x).numpy(), np.arange(24).reshape(2, 4, 3))
-    np.testing.assert_allclose(Activation(activation="tanh").apply(x).numpy(), np.tanh(np.arange(24).reshape(2, 3, 4)), rtol=1e-5)
+    np.testing.assert_array_equal(
+        Reshape(target_shape=[4, -1]).apply(x).numpy(), np.arange(24).reshape(2, 4, 3)
+    )
+    np.testing.assert_allclose(
+        Activation(activation="tanh").apply(x).numpy(),
+        np.tanh(np.arange(24).reshape(2, 3, 4)),
+        rtol=1e-5,
+    )
     with pytest.raises(ValueError, match="total size of new array must be unchanged"):
         sequential(layers=[Reshape(target_shape=[5], input_shape=[3, 4])])
     with pytest.raises(ValueError, match="expected min_ndim=3, found ndim=2"):
@@ -429,7 +465,8 @@ def test_flatten_reshape_activation_layers():
 
 
 def test_first_layer_needs_input_shape():
-    with pytest.raises(ValueError, match="The first layer in a Sequential model must get an `inputShape` or `batchInputShape` argument"):
+    msg = "The first layer in a Sequential model must get an `inputShape` or `batchInputShape`"
+    with pytest.raises(ValueError, match=msg):
         sequential(layers=[Dense(units=3)])
 
 
@@ -461,7 +498,8 @@ def test_get_layer_pop_and_shapes():
 
 def test_model_call_checks_input_shape():
     model = guide_model()
-    with pytest.raises(ValueError, match=r"expected dense_Dense1_input to have shape \[null,784\] but got array with shape \[3,5\]"):
+    msg = r"expected dense_Dense1_input to have shape \[null,784\] but got array with shape \[3,5\]"
+    with pytest.raises(ValueError, match=msg):
         model.call(tf.tensor(np.zeros([3, 5], np.float32)))
 
 

@@ -3,7 +3,6 @@
 import types
 
 import pytest
-
 from clflow._options import (
     ALIASES,
     Registry,
@@ -44,7 +43,12 @@ def test_snake_input_is_left_alone():
 
 
 def test_normalize_merges_dict_and_kwargs():
-    out = normalize("dense", {"inputShape": [784], "useBias": False}, {"units": 3}, ["units", "input_shape", "use_bias"])
+    out = normalize(
+        "dense",
+        {"inputShape": [784], "useBias": False},
+        {"units": 3},
+        ["units", "input_shape", "use_bias"],
+    )
     assert out == {"input_shape": [784], "use_bias": False, "units": 3}
 
 
@@ -97,7 +101,9 @@ def test_decorator_options_after_data_arguments():
 
 
 def test_decorator_unknown_kwarg_gets_did_you_mean():
-    with pytest.raises(TypeError, match=r"_dense\(\) got an unknown option 'unit'; did you mean 'units'"):
+    with pytest.raises(
+        TypeError, match=r"_dense\(\) got an unknown option 'unit'; did you mean 'units'"
+    ):
         _dense(unit=3)
     with pytest.raises(TypeError, match="did you mean 'batchSize'"):
         _fit(1, 2, {"batchSzie": 3})

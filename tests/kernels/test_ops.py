@@ -97,6 +97,14 @@ def test_ragged_shapes_against_numpy(shape, run_graph):
     np.testing.assert_allclose(got, np.maximum(xs, 0) + ys * np.float32(0.5), rtol=1e-6)
 
 
+def test_empty_tensors(check_graph):
+    x = inp(0, (0, 3))
+    outs = [make("exp", [x]), make("sum", [x], axes=0), make("max", [x], axes=1)]
+    got = check_graph(Graph([x], outs), [np.zeros((0, 3), np.float32)])
+    assert got[0].shape == (0, 3) and got[2].shape == (0,)
+    np.testing.assert_array_equal(got[1], [0, 0, 0])
+
+
 def test_scalar_graph(check_graph):
     x = inp(0, ())
     check_graph(Graph([x], [make("exp", [make("mul", [x, 3.0])])]), [np.float32(0.25)])
@@ -180,6 +188,14 @@ def test_int_pow(check_graph):
     np.testing.assert_array_equal(got, av.astype(np.int64) ** bv)
 
 
+def test_int_pow_negative_exponent_truncates(check_graph):
+    a, b = inp(0, (6,), "int32"), inp(1, (6,), "int32")
+    av = np.array([2, -2, 1, -1, -1, 5], np.int32)
+    bv = np.array([-1, -1, -3, -3, -2, -2], np.int32)
+    (got,) = check_graph(Graph([a, b], [make("pow", [a, b])]), [av, bv])
+    np.testing.assert_array_equal(got, np.trunc(av.astype(float) ** bv.astype(float)))
+
+
 def test_float_mod_floor_semantics(run_graph):
     a, b = inp(0, (6,)), inp(1, (6,))
     av = np.array([5.5, -5.5, 5.5, -5.5, 3.0, -3.0], np.float32)
@@ -208,6 +224,16 @@ def test_logical_ops(check_graph):
     np.testing.assert_array_equal(got[0], av & bv)
     np.testing.assert_array_equal(got[1], av | bv)
     np.testing.assert_array_equal(got[2], ~av)
+
+
+@pytest.mark.parametrize("op", ["add", "mul", "maximum", "minimum", "pow", "equal"])
+def test_bool_arithmetic_stays_zero_one(op, check_graph):
+    a, b = inp(0, (4,), "bool"), inp(1, (4,), "bool")
+    av, bv = np.array([1, 1, 0, 0], bool), np.array([1, 0, 1, 0], bool)
+    y = make(op, [a, b])
+    assert y.dtype == "bool"
+    got = check_graph(Graph([a, b], [y, make("cast", [y], dtype="int32")]), [av, bv])[0]
+    assert set(got.view(np.uint8).tolist()) <= {0, 1}  # numpy reads any other byte oddly
 
 
 @pytest.mark.parametrize("dtype", ["float32", "int32"])
@@ -330,6 +356,16 @@ def test_arg_reductions(op, axis, check_graph):
     xv = np.round(rand(SHAPE3) * 2)  # ties: the first index wins as in numpy
     (got,) = check_graph(Graph([x], [make(op, [x], axis=axis)]), [xv])
     np.testing.assert_array_equal(got, getattr(np, op)(xv, axis=axis))
+
+
+def test_arg_reductions_skip_nan_like_tfjs(run_graph):
+    x = inp(0, (4, 4))
+    xv = np.array([[1, np.nan, 3, 2], [np.nan, 5, 6, 0], [-1, -2, np.nan, -3],
+                   [np.nan, np.nan, np.nan, np.nan]], np.float32)
+    (mx, mn) = run_graph(Graph([x], [make("argmax", [x], axis=1), make("argmin", [x], axis=1)]),
+                         [xv])
+    np.testing.assert_array_equal(mx, [2, 0, 0, 0])  # a leading NaN stays, later ones skip
+    np.testing.assert_array_equal(mn, [0, 0, 3, 0])
 
 
 def test_argmax_int_and_transposed(check_graph):
