@@ -6,12 +6,12 @@ methods here only forward to it, so this module stays about structure.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Sequence
 from typing import Any
 
 from ._options import install_aliases, tfjs_options
 from .layers.base import Layer, LayerVariable, assign_all, get_uid, shape_str
+from .layers.layer_utils import print_summary
 
 Shape = list[int | None]
 
@@ -184,37 +184,7 @@ class LayersModel:
             >>> model.summary(print_fn=lines.append)
         """
         self._require_layers()
-        print_fn = print if print_fn is None else print_fn
-        line_length = line_length or 90
-        positions = list(positions or [0.32, 0.61, 0.89, 1])
-        if positions[-1] <= 1:
-            positions = [math.floor(line_length * p) for p in positions]
-        print_fn("_" * line_length)
-        _print_row(["Layer (type)", "Input Shape", "Output shape", "Param #"], positions, print_fn)
-        print_fn("=" * line_length)
-        for i, layer in enumerate(self._layers):
-            try:
-                in_shape = ",".join(shape_str([c[0]]) for c in layer._inbound)
-            except (TypeError, ValueError):
-                in_shape = "multiple"
-            try:
-                out_shape = shape_str(layer.output_shape)
-            except AttributeError:
-                out_shape = "multiple"
-            fields = [
-                f"{layer.name} ({layer.get_class_name()})",
-                in_shape,
-                out_shape,
-                str(layer.count_params()),
-            ]
-            _print_row(fields, positions, print_fn)
-            print_fn(("=" if i == len(self._layers) - 1 else "_") * line_length)
-        trainable = sum(_size(w) for w in self.trainable_weights)
-        frozen = sum(_size(w) for w in self.non_trainable_weights)
-        print_fn(f"Total params: {trainable + frozen}")
-        print_fn(f"Trainable params: {trainable}")
-        print_fn(f"Non-trainable params: {frozen}")
-        print_fn("_" * line_length)
+        print_summary(self, line_length, positions, print_fn)
 
     # -- serialisation ---------------------------------------------------------------------
 
@@ -421,22 +391,6 @@ def _compatible(expected: Sequence[int | None], got: Sequence[int | None]) -> bo
     return len(expected) == len(got) and all(
         e is None or g is None or e == g for e, g in zip(expected, got, strict=True)
     )
-
-
-def _size(w: LayerVariable) -> int:
-    return int(math.prod(w.shape))
-
-
-def _print_row(fields: Sequence[str], positions: Sequence[int], print_fn: Callable) -> None:
-    """TF.js's printRow: each field cut or padded to end at its column position."""
-    line = ""
-    for i, field in enumerate(fields):
-        if i > 0:
-            line = line[:-1] + " "
-        line += field
-        line = line[: positions[i]]
-        line += " " * (positions[i] - len(line))
-    print_fn(line)
 
 
 @tfjs_options()

@@ -68,6 +68,7 @@ unary(
     {"float32": "({0} > 0.0f ? 1.0f : ({0} < 0.0f ? -1.0f : {0}))",
      "int32": "({0} > 0 ? 1 : ({0} < 0 ? -1 : 0))"},
     np.sign,
+    lambda n, g: [None],  # piecewise constant, like floor: zero gradient (TF.js)
     float_only=False,
 )
 unary("exp", "exp({0})", np.exp, lambda n, g: [M("mul", g, n)])

@@ -97,6 +97,11 @@ class LayerVariable:
             except AttributeError:  # the engine's flag may be read-only
                 pass
 
+    @property
+    def originalName(self) -> str:  # noqa: N802 - TF.js spelling of original_name
+        """Alias of ``original_name``."""
+        return self.original_name
+
     def read(self) -> Any:
         """The current value (the variable itself, as TF.js)."""
         return self.val
@@ -336,7 +341,8 @@ class Layer:
             self.activity_losses.append(self.activity_regularizer(outputs))
         return outputs
 
-    __call__ = apply
+    def __call__(self, inputs: Any, training: bool = False) -> Any:
+        return self.apply(inputs, training=training)
 
     @property
     def input_shape(self) -> Shape:
