@@ -5,19 +5,41 @@
     x.mat_mul(x).relu().print()
 """
 
+import sys as _sys
+
 from . import engine
-from .ops import *  # noqa: F401,F403
-from .ops import METHODS, fill, zeros, ones  # noqa: F401
-from .tensor import DisposedError, Tensor, keep, memory, scalar, tensor, tidy  # noqa: F401
-from .compiler.ir import IRError  # noqa: F401
-from .variables import Variable, variable  # noqa: F401
-from .gradients import grad, grads, value_and_grad, value_and_grads, variable_grads  # noqa: F401
-from . import train, data  # noqa: F401
+from .compiler.ir import IRError
+from .tensor import DisposedError, Tensor, keep, memory, scalar, tensor, tidy
+from .ops import *  # noqa: F403  (the op functions: tf.add, tf.mat_mul, tf.random_normal, ...)
+from .variables import Variable, variable
+from .gradients import grad, grads, value_and_grad, value_and_grads, variable_grads
+from . import activations, constraints, data, initializers, layers, regularizers, train
+from .models import LayersModel, Sequential, load_layers_model, sequential
+from ._options import install_aliases as _install_aliases
 
 __version__ = "0.1.0"
 
 
 def get_backend() -> str:
-    """The OpenCL device in use, e.g. 'pocl: pthread-Intel(R) Xeon(R) Processor'."""
+    """The OpenCL device in use, e.g. 'Portable Computing Language: pthread-...'."""
     d = engine.device()
     return f"{d.platform_name}: {d.name}"
+
+
+def dispose(x) -> None:
+    """Dispose a tensor, or every tensor in a list / dict."""
+    stack = [x]
+    while stack:
+        t = stack.pop()
+        if isinstance(t, Tensor):
+            t.dispose()
+        elif isinstance(t, list | tuple):
+            stack.extend(t)
+        elif isinstance(t, dict):
+            stack.extend(t.values())
+
+
+# TF.js spellings: tf.matMul, tf.randomNormal, t.dataSync(), ... (one table, in _options).
+_install_aliases(_sys.modules[__name__])
+for _target in (Tensor, Variable, train, data):
+    _install_aliases(_target)

@@ -9,13 +9,17 @@ from __future__ import annotations
 
 import os
 import sys
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 
 from .compiler.ir import Graph, Node, toposort
 from .compiler.pipeline import compile_graph
 
 _device = None
-_cache: dict = {}
+# Compiled runners by structural key, least recently used first. Bounded, because Python
+# scalars are baked into kernels: a loop over `x * i` compiles one executable per value.
+_cache: OrderedDict = OrderedDict()
+CACHE_MAX = 256
 stats = {"compiles": 0, "runs": 0, "cache_hits": 0}
 # While > 0 (inside minimize/grad tracing), realised nodes keep their inputs so that
 # gradients can still flow through values the user read inside the traced function.
@@ -90,7 +94,7 @@ def build_graph(outputs: Sequence[Node], leaves: Sequence[Node], stop, name="gra
 
 def get_runner(key, make_graph: Callable[[], Graph]):
     """The cached runner for ``key``, compiling ``make_graph()`` on a miss."""
-    runner = _cache.get(key)
+    runner = lookup(key)
     if runner is None:
         graph = make_graph()
         exe = compile_graph(graph, device_kind(), keep_stages=_dump_dir is not None)
@@ -98,12 +102,21 @@ def get_runner(key, make_graph: Callable[[], Graph]):
         runner = device().prepare(exe)
         runner.executable = exe
         _cache[key] = runner
+        if len(_cache) > CACHE_MAX:
+            _cache.popitem(last=False)
         stats["compiles"] += 1
         if _dump_dir:
             from .dump import write_dump
 
             write_dump(exe, _dump_dir)
-    else:
+    return runner
+
+
+def lookup(key):
+    """The cached runner for ``key`` (marked as recently used), or None."""
+    runner = _cache.get(key)
+    if runner is not None:
+        _cache.move_to_end(key)
         stats["cache_hits"] += 1
     return runner
 

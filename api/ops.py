@@ -487,6 +487,11 @@ def clone(x: Tensor) -> Tensor:
     return wrap(x.node)
 
 
+CREATION = [
+    "fill", "zeros", "ones", "zeros_like", "ones_like", "range", "linspace", "eye",
+    "random_normal", "truncated_normal", "random_uniform", "set_seed",
+]
+
 # Ops that are Tensor methods too (x.relu(), x.mat_mul(w), ...).
 METHODS = UNARY + BINARY + [
     "mat_mul", "dot", "softmax", "log_softmax", "sum", "prod", "max", "min", "any", "all", "mean",
@@ -532,3 +537,6 @@ def _install_methods() -> None:
 
 
 _install_methods()
+__all__ = METHODS + CREATION + [
+    "multiply", "subtract", "divide", "negative", "add_n", "where", "concat", "stack",
+]

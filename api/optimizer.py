@@ -175,10 +175,8 @@ class Optimizer:
                     raise TypeError(f"var_list must hold Variables, got {type(v).__name__}")
             wanted = [i for i, lf in enumerate(leaves) if lf.var is not None and id(lf.var) in ids]
         step_key = ("step", key, tuple(wanted), self.config_key())
-        entry = _steps.get(step_key)
-        if entry is None:
-            entry = self._compile_step(step_key, heads, leaves, wanted)
-        runner, updated = entry
+        runner = engine.lookup(step_key) or self._compile_step(step_key, heads, leaves, wanted)
+        updated = runner.updated
         vars_ = [leaves[i].var for i in updated]
         slot_vars = [s for v in vars_ for s in self._slots_of(v)]
         self.iterations += 1
@@ -231,13 +229,10 @@ class Optimizer:
             new_slots += [ns[s].node for s in self.slot_names]
         full = Graph(inputs, graph.outputs + new_vars + new_slots, "train_step")
         runner = engine.get_runner(step_key, lambda: full)
-        entry = (runner, updated)
-        _steps[step_key] = entry
-        return entry
+        runner.updated = updated  # which leaves are the variables this step updates
+        return runner
 
 
 def _true_leaf(n: Node) -> bool:
     return not n.inputs and n.op != "const"
 
-
-_steps: dict = {}

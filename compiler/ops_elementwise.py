@@ -42,8 +42,20 @@ def unary(name, c, ref, grad=None, float_only=True, infer=_same, **kw):
     register(OpDef(name, ELEMENTWISE, infer, ref, grad, c, 1, float_only, **kw))
 
 
+def _named(name, infer):
+    """The shape rule with the op's name in its errors (``add: ... shapes [2] and [3]``)."""
+
+    def rule(types, attrs):
+        try:
+            return infer(types, attrs)
+        except IRError as e:
+            raise IRError(f"{name}: {e}") from None
+
+    return rule
+
+
 def binary(name, c, ref, grad=None, infer=_same, float_only=False):
-    register(OpDef(name, ELEMENTWISE, infer, ref, grad, c, 2, float_only))
+    register(OpDef(name, ELEMENTWISE, _named(name, infer), ref, grad, c, 2, float_only))
 
 
 _erf = np.vectorize(math.erf, otypes=[np.float64])
@@ -203,6 +215,8 @@ unary("is_nan", "isnan({0})", np.isnan, lambda n, g: [None], infer=_to_bool)
 
 
 def _cast_ref(x, dtype):
+    if dtype == "float32" and x.dtype.kind == "f":
+        return x  # keeps the interpreter's float64 mode in float64 (a f32->f32 cast is a no-op)
     return x.astype(np.float32 if dtype == "float32" else np.int32 if dtype == "int32" else bool)
 
 
@@ -329,5 +343,5 @@ def _where_grad(n, g):
     return [None, sum_to(M("where", c, g, zero), a.shape), sum_to(M("where", c, zero, g), b.shape)]
 
 
-register(OpDef("where", ELEMENTWISE, _where_infer, lambda c, a, b: np.where(c, a, b), _where_grad,
+register(OpDef("where", ELEMENTWISE, _named("where", _where_infer), lambda c, a, b: np.where(c, a, b), _where_grad,
                "({0} ? {1} : {2})", 3))

@@ -27,11 +27,14 @@ register(OpDef("const", SOURCE, lambda t, a: ((), dtype_of_value(a["value"])), a
 
 
 # --- reductions ------------------------------------------------------------------------------
-def _reduce_norm(ins, attrs):
-    return {
-        "axes": norm_axes(attrs.get("axes"), len(ins[0].shape), "reduction"),
-        "keep_dims": bool(attrs.get("keep_dims", False)),
-    }
+def _reduce_norm(op):
+    def norm(ins, attrs):
+        return {
+            "axes": norm_axes(attrs.get("axes"), len(ins[0].shape), op),
+            "keep_dims": bool(attrs.get("keep_dims", False)),
+        }
+
+    return norm
 
 
 def _reduced_shape(shape, axes, keep_dims):
@@ -80,11 +83,11 @@ for _name, _fn, _grad, _init in [
     ("min", np.min, _minmax_grad, "INFINITY"),
 ]:
     register(OpDef(_name, REDUCE, _reduce_infer(), _np_reduce(_fn), _grad, arity=1,
-                   normalize=_reduce_norm, extra={"init": _init}))
+                   normalize=_reduce_norm(_name), extra={"init": _init}))
 register(OpDef("any", REDUCE, _reduce_infer("bool"), _np_reduce(np.any, True), arity=1,
-               normalize=_reduce_norm, extra={"init": "0"}))
+               normalize=_reduce_norm("any"), extra={"init": "0"}))
 register(OpDef("all", REDUCE, _reduce_infer("bool"), _np_reduce(np.all, True), arity=1,
-               normalize=_reduce_norm, extra={"init": "1"}))
+               normalize=_reduce_norm("all"), extra={"init": "1"}))
 
 
 def _arg_norm(ins, attrs):

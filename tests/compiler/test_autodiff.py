@@ -164,8 +164,7 @@ def _check_at(build, ins, vals, seed=0):
 def test_pow_negative_base_integer_exponent():
     a, b = inp(0, (5,)), inp(1, (5,))
     av = np.array([-1.5, -0.7, 1.2, -2.0, 0.9])
-    _check_at(lambda a, b: M("pow", a, M("broadcast_to", M("slice", b, begin=0, size=1),
-                                          shape=(5,))), [a, b], [av, np.full(5, 3.0)])
+    _check_at(lambda a, b: M("add", M("pow", a, 3.0), b), [a, b], [av, np.full(5, 3.0)])
 
 
 def test_where_and_comparison_inputs():
@@ -229,7 +228,7 @@ def test_dense_layer_chain():
 
 # --- movement and injective ------------------------------------------------------------------
 MOVES = {
-    "slice": lambda x: M("slice", x, begin=(1, 0, 2), size=(2, 3, 2)),
+    "slice": lambda x: M("slice", x, begin=(1, 0, 2), size=(2, 2, 2)),
     "pad": lambda x: M("pad", x, paddings=((1, 0), (0, 2), (1, 1)), value=3.0),
     "reverse": lambda x: M("reverse", x, axes=(0, 2)),
     "transpose": lambda x: M("transpose", x, perm=(2, 0, 1)),
