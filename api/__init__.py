@@ -1,8 +1,8 @@
 """clflow: train neural networks on any OpenCL device with TensorFlow.js's workflow.
 
-    import clflow as tf
-    x = tf.tensor([[1, 2], [3, 4]])
-    x.mat_mul(x).relu().print()
+import clflow as tf
+x = tf.tensor([[1, 2], [3, 4]])
+x.mat_mul(x).relu().print()
 """
 
 import sys as _sys

@@ -64,7 +64,9 @@ def structure(outputs: Sequence[Node], stop: Callable[[Node], bool]) -> tuple:
             sig.append(("L", n.shape, n.dtype))
             leaves.append(n)
         else:
-            sig.append((n.op, n.attr_key(), n.shape, n.dtype, tuple(index[id(i)] for i in n.inputs)))
+            sig.append(
+                (n.op, n.attr_key(), n.shape, n.dtype, tuple(index[id(i)] for i in n.inputs))
+            )
     return (tuple(sig), tuple(index[id(o)] for o in outputs)), leaves
 
 

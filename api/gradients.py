@@ -61,6 +61,7 @@ def grad(f: Callable[[Tensor], Tensor]) -> Callable:
         >>> g = tf.grad(lambda x: x.square())
         >>> g(tf.tensor([3.0])).print()   # [6]
     """
+
     def g(x: Any, dy: Any = None) -> Tensor:
         (xt,) = _as_inputs([x])
         y = trace(f, xt)
@@ -73,6 +74,7 @@ def grad(f: Callable[[Tensor], Tensor]) -> Callable:
 
 def grads(f: Callable[..., Tensor]) -> Callable:
     """Gradients of ``f(*xs)`` with respect to each argument."""
+
     def g(xs: Sequence[Any], dy: Any = None) -> list[Tensor]:
         ts = _as_inputs(xs)
         y = trace(f, *ts)
@@ -85,6 +87,7 @@ def grads(f: Callable[..., Tensor]) -> Callable:
 
 def value_and_grad(f: Callable[[Tensor], Tensor]) -> Callable:
     """Like ``grad`` but returns ``{'value': f(x), 'grad': df/dx}``."""
+
     def g(x: Any, dy: Any = None) -> dict:
         (xt,) = _as_inputs([x])
         y = trace(f, xt)
@@ -95,6 +98,7 @@ def value_and_grad(f: Callable[[Tensor], Tensor]) -> Callable:
 
 def value_and_grads(f: Callable[..., Tensor]) -> Callable:
     """Like ``grads`` but returns ``{'value': f(*xs), 'grads': [...]}``."""
+
     def g(xs: Sequence[Any], dy: Any = None) -> dict:
         ts = _as_inputs(xs)
         y = trace(f, *ts)
@@ -120,8 +124,11 @@ def variable_grads(f: Callable[[], Tensor], var_list: Sequence | None = None) ->
         >>> r['grads'][w.name]
     """
     y = _check_scalar(trace(f), "variable_grads")
-    vars_ = list(var_list) if var_list is not None else [
-        v for v in connected_variables(y.node) if v.trainable]
+    vars_ = (
+        list(var_list)
+        if var_list is not None
+        else [v for v in connected_variables(y.node) if v.trainable]
+    )
     gs = gradients(y.node, [v.node for v in vars_])
     pairs = [(v, g) for v, g in zip(vars_, gs, strict=True) if g is not None]
     if not pairs:

@@ -13,13 +13,52 @@ from .compiler.ops import const, make, norm_axes
 from .tensor import Tensor, check_dtype, op, tensor, to_node, wrap
 
 UNARY = [
-    "neg", "abs", "sign", "exp", "log", "sqrt", "rsqrt", "square", "reciprocal", "relu", "relu6",
-    "elu", "selu", "sigmoid", "tanh", "softplus", "sin", "cos", "log1p", "expm1", "erf", "floor",
-    "ceil", "round", "logical_not", "is_nan", "step",
+    "neg",
+    "abs",
+    "sign",
+    "exp",
+    "log",
+    "sqrt",
+    "rsqrt",
+    "square",
+    "reciprocal",
+    "relu",
+    "relu6",
+    "elu",
+    "selu",
+    "sigmoid",
+    "tanh",
+    "softplus",
+    "sin",
+    "cos",
+    "log1p",
+    "expm1",
+    "erf",
+    "floor",
+    "ceil",
+    "round",
+    "logical_not",
+    "is_nan",
+    "step",
 ]
 BINARY = [
-    "add", "sub", "mul", "div", "pow", "maximum", "minimum", "squared_difference", "floor_div",
-    "mod", "equal", "not_equal", "greater", "greater_equal", "less", "less_equal", "logical_and",
+    "add",
+    "sub",
+    "mul",
+    "div",
+    "pow",
+    "maximum",
+    "minimum",
+    "squared_difference",
+    "floor_div",
+    "mod",
+    "equal",
+    "not_equal",
+    "greater",
+    "greater_equal",
+    "less",
+    "less_equal",
+    "logical_and",
     "logical_or",
 ]
 
@@ -169,7 +208,7 @@ def mean(x: Any, axis=None, keep_dims: bool = False) -> Tensor:
     for a in axes:
         count *= n.shape[a]
     s = _reduce("sum", cast(wrap(n), "float32"), axes, keep_dims)
-    return mul(s, 1.0 / count) if count else div(s, 0.0)
+    return mul(s, 1.0 / count) if count else op("div", s, 0.0)
 
 
 def arg_max(x: Any, axis: int = 0) -> Tensor:
@@ -229,8 +268,9 @@ def squeeze(x: Any, axis: Sequence[int] | int | None = None) -> Tensor:
         axes = list(norm_axes(axis, len(n.shape), "squeeze"))
         for a in axes:
             if n.shape[a] != 1:
-                raise IRError(f"squeeze: axis {a} has size {n.shape[a]}, expected 1 "
-                              f"(shape {list(n.shape)})")
+                raise IRError(
+                    f"squeeze: axis {a} has size {n.shape[a]}, expected 1 (shape {list(n.shape)})"
+                )
     return reshape(wrap(n), [s for i, s in enumerate(n.shape) if i not in axes])
 
 
@@ -267,8 +307,9 @@ def stack(tensors: Sequence[Any], axis: int = 0) -> Tensor:
     nodes = [_as_node(t) for t in tensors]
     for n in nodes[1:]:
         if n.shape != nodes[0].shape:
-            raise IRError(f"stack: all tensors must have the same shape, got "
-                          f"{[list(m.shape) for m in nodes]}")
+            raise IRError(
+                f"stack: all tensors must have the same shape, got {[list(m.shape) for m in nodes]}"
+            )
     return concat([expand_dims(wrap(n), axis) for n in nodes], axis)
 
 
@@ -291,8 +332,9 @@ def split(x: Any, num_or_size_splits, axis: int = 0) -> list[Tensor]:
     dim = n.shape[axis]
     if isinstance(num_or_size_splits, int):
         if dim % num_or_size_splits:
-            raise IRError(f"split: axis {axis} of size {dim} is not divisible by "
-                          f"{num_or_size_splits}")
+            raise IRError(
+                f"split: axis {axis} of size {dim} is not divisible by {num_or_size_splits}"
+            )
         sizes = [dim // num_or_size_splits] * num_or_size_splits
     else:
         sizes = list(num_or_size_splits)
@@ -319,8 +361,9 @@ def tile(x: Any, reps: Sequence[int]) -> Tensor:
     for s, r in zip(n.shape, reps, strict=True):
         inter += [r, s]
     expanded = reshape(wrap(n), [v for s in n.shape for v in (1, s)])
-    return reshape(broadcast_to(expanded, inter), [s * r for s, r in zip(n.shape, reps,
-                                                                         strict=True)])
+    return reshape(
+        broadcast_to(expanded, inter), [s * r for s, r in zip(n.shape, reps, strict=True)]
+    )
 
 
 def gather(x: Any, indices: Any, axis: int = 0) -> Tensor:
@@ -328,11 +371,18 @@ def gather(x: Any, indices: Any, axis: int = 0) -> Tensor:
     return op("gather", x, idx, axis=axis)
 
 
-def one_hot(indices: Any, depth: int, on_value: float = 1, off_value: float = 0,
-            dtype: str = "int32") -> Tensor:
+def one_hot(
+    indices: Any, depth: int, on_value: float = 1, off_value: float = 0, dtype: str = "int32"
+) -> Tensor:
     idx = indices if isinstance(indices, Tensor) else tensor(np.asarray(indices, dtype=np.int32))
-    return op("one_hot", idx, depth=depth, on_value=on_value, off_value=off_value,
-              dtype=check_dtype(dtype))
+    return op(
+        "one_hot",
+        idx,
+        depth=depth,
+        on_value=on_value,
+        off_value=off_value,
+        dtype=check_dtype(dtype),
+    )
 
 
 def getitem(x: Tensor, key: Any) -> Tensor:
@@ -347,7 +397,7 @@ def getitem(x: Tensor, key: Any) -> Tensor:
         raise IndexError(f"too many indices ({n_real}) for a tensor of rank {len(shape)}")
     if Ellipsis in key:
         i = key.index(Ellipsis)
-        key = key[:i] + (builtins.slice(None),) * (len(shape) - n_real) + key[i + 1:]
+        key = key[:i] + (builtins.slice(None),) * (len(shape) - n_real) + key[i + 1 :]
     begin, size, out_shape, flips = [], [], [], []
     dim = 0
     for k in key:
@@ -446,15 +496,17 @@ def _check_shape(shape) -> tuple[int, ...]:
     return shape
 
 
-def random_normal(shape, mean: float = 0.0, stddev: float = 1.0, dtype: str = "float32",
-                  seed: int | None = None) -> Tensor:
+def random_normal(
+    shape, mean: float = 0.0, stddev: float = 1.0, dtype: str = "float32", seed: int | None = None
+) -> Tensor:
     """Normally distributed values; the same ``seed`` gives the same values run to run."""
     vals = _generator(seed).normal(mean, stddev, _check_shape(shape))
     return tensor(vals, dtype=check_dtype(dtype))
 
 
-def truncated_normal(shape, mean: float = 0.0, stddev: float = 1.0, dtype: str = "float32",
-                     seed: int | None = None) -> Tensor:
+def truncated_normal(
+    shape, mean: float = 0.0, stddev: float = 1.0, dtype: str = "float32", seed: int | None = None
+) -> Tensor:
     """Normal values re-drawn when more than two standard deviations from the mean."""
     rng = _generator(seed)
     shape = _check_shape(shape)
@@ -466,8 +518,9 @@ def truncated_normal(shape, mean: float = 0.0, stddev: float = 1.0, dtype: str =
     return tensor(mean + stddev * vals, dtype=check_dtype(dtype))
 
 
-def random_uniform(shape, minval: float = 0.0, maxval: float = 1.0, dtype: str = "float32",
-                   seed: int | None = None) -> Tensor:
+def random_uniform(
+    shape, minval: float = 0.0, maxval: float = 1.0, dtype: str = "float32", seed: int | None = None
+) -> Tensor:
     """Uniform values in [minval, maxval)."""
     rng = _generator(seed)
     shape = _check_shape(shape)
@@ -488,17 +541,60 @@ def clone(x: Tensor) -> Tensor:
 
 
 CREATION = [
-    "fill", "zeros", "ones", "zeros_like", "ones_like", "range", "linspace", "eye",
-    "random_normal", "truncated_normal", "random_uniform", "set_seed",
+    "fill",
+    "zeros",
+    "ones",
+    "zeros_like",
+    "ones_like",
+    "range",
+    "linspace",
+    "eye",
+    "random_normal",
+    "truncated_normal",
+    "random_uniform",
+    "set_seed",
 ]
 
 # Ops that are Tensor methods too (x.relu(), x.mat_mul(w), ...).
-METHODS = UNARY + BINARY + [
-    "mat_mul", "dot", "softmax", "log_softmax", "sum", "prod", "max", "min", "any", "all", "mean",
-    "arg_max", "arg_min", "norm", "log_sum_exp", "reshape", "flatten", "transpose",
-    "expand_dims", "squeeze", "slice", "broadcast_to", "reverse", "pad", "tile", "gather",
-    "one_hot", "cast", "leaky_relu", "clip_by_value", "unstack", "split", "clone",
-]
+METHODS = (
+    UNARY
+    + BINARY
+    + [
+        "mat_mul",
+        "dot",
+        "softmax",
+        "log_softmax",
+        "sum",
+        "prod",
+        "max",
+        "min",
+        "any",
+        "all",
+        "mean",
+        "arg_max",
+        "arg_min",
+        "norm",
+        "log_sum_exp",
+        "reshape",
+        "flatten",
+        "transpose",
+        "expand_dims",
+        "squeeze",
+        "slice",
+        "broadcast_to",
+        "reverse",
+        "pad",
+        "tile",
+        "gather",
+        "one_hot",
+        "cast",
+        "leaky_relu",
+        "clip_by_value",
+        "unstack",
+        "split",
+        "clone",
+    ]
+)
 
 
 def _install_methods() -> None:
@@ -514,18 +610,26 @@ def _install_methods() -> None:
     Tensor.as_2d = lambda self, rows, cols: reshape(self, [rows, cols])
     Tensor.where = lambda self, cond, other: where(cond, self, other)
     ops = {
-        "__add__": lambda a, b: add(a, b), "__radd__": lambda a, b: add(b, a),
-        "__sub__": lambda a, b: sub(a, b), "__rsub__": lambda a, b: sub(b, a),
-        "__mul__": lambda a, b: mul(a, b), "__rmul__": lambda a, b: mul(b, a),
+        "__add__": lambda a, b: add(a, b),
+        "__radd__": lambda a, b: add(b, a),
+        "__sub__": lambda a, b: sub(a, b),
+        "__rsub__": lambda a, b: sub(b, a),
+        "__mul__": lambda a, b: mul(a, b),
+        "__rmul__": lambda a, b: mul(b, a),
         "__truediv__": lambda a, b: op("div", cast(a, "float32"), b),
         "__rtruediv__": lambda a, b: op("div", b, cast(a, "float32")),
         "__floordiv__": lambda a, b: op("floor_div", a, b),
         "__rfloordiv__": lambda a, b: op("floor_div", b, a),
-        "__mod__": lambda a, b: op("mod", a, b), "__rmod__": lambda a, b: op("mod", b, a),
-        "__pow__": lambda a, b: op("pow", a, b), "__rpow__": lambda a, b: op("pow", b, a),
-        "__matmul__": lambda a, b: mat_mul(a, b), "__rmatmul__": lambda a, b: mat_mul(b, a),
-        "__neg__": lambda a: op("neg", a), "__abs__": lambda a: op("abs", a),
-        "__lt__": lambda a, b: op("less", a, b), "__le__": lambda a, b: op("less_equal", a, b),
+        "__mod__": lambda a, b: op("mod", a, b),
+        "__rmod__": lambda a, b: op("mod", b, a),
+        "__pow__": lambda a, b: op("pow", a, b),
+        "__rpow__": lambda a, b: op("pow", b, a),
+        "__matmul__": lambda a, b: mat_mul(a, b),
+        "__rmatmul__": lambda a, b: mat_mul(b, a),
+        "__neg__": lambda a: op("neg", a),
+        "__abs__": lambda a: op("abs", a),
+        "__lt__": lambda a, b: op("less", a, b),
+        "__le__": lambda a, b: op("less_equal", a, b),
         "__gt__": lambda a, b: op("greater", a, b),
         "__ge__": lambda a, b: op("greater_equal", a, b),
         "__and__": lambda a, b: op("logical_and", a, b),
@@ -537,6 +641,17 @@ def _install_methods() -> None:
 
 
 _install_methods()
-__all__ = METHODS + CREATION + [
-    "multiply", "subtract", "divide", "negative", "add_n", "where", "concat", "stack",
-]
+__all__ = (
+    METHODS
+    + CREATION
+    + [
+        "multiply",
+        "subtract",
+        "divide",
+        "negative",
+        "add_n",
+        "where",
+        "concat",
+        "stack",
+    ]
+)

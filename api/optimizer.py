@@ -44,8 +44,9 @@ class Optimizer:
         """Hyperparameters baked into the compiled step (the learning rate is an input)."""
         return (type(self).__name__,)
 
-    def update(self, var: Tensor, grad: Tensor, slots: dict[str, Tensor], lr: Tensor,
-               t: Tensor) -> tuple[Tensor, dict[str, Tensor]]:
+    def update(
+        self, var: Tensor, grad: Tensor, slots: dict[str, Tensor], lr: Tensor, t: Tensor
+    ) -> tuple[Tensor, dict[str, Tensor]]:
         """New value of ``var`` and of its slots, as tensor ops. ``t`` is the step (1, 2, ...)."""
         raise NotImplementedError
 
@@ -64,8 +65,11 @@ class Optimizer:
 
             have = {}
             for s in self.slot_names:
-                have[s] = Variable(fill(var.shape, self.init_slot(s, var)), trainable=False,
-                                   name=f"{var.name}/{s}__{id(self)}")
+                have[s] = Variable(
+                    fill(var.shape, self.init_slot(s, var)),
+                    trainable=False,
+                    name=f"{var.name}/{s}__{id(self)}",
+                )
             self._slots[var.name] = have
         return [have[s] for s in self.slot_names]
 
@@ -87,8 +91,9 @@ class Optimizer:
                 continue
             vname, _, s = name.rpartition("/")
             if s not in self.slot_names:
-                raise ValueError(f"unknown optimizer weight {name!r}; slots are "
-                                 f"{list(self.slot_names)}")
+                raise ValueError(
+                    f"unknown optimizer weight {name!r}; slots are {list(self.slot_names)}"
+                )
             from . import variables
 
             var = variables._registry.get(vname)
@@ -117,8 +122,11 @@ class Optimizer:
         """Apply ``{var_name: grad}`` (or ``[{'name', 'tensor'}]``) with this optimizer's rule."""
         from . import variables
 
-        items = (list(variable_gradients.items()) if isinstance(variable_gradients, dict)
-                 else [(d["name"], d["tensor"]) for d in variable_gradients])
+        items = (
+            list(variable_gradients.items())
+            if isinstance(variable_gradients, dict)
+            else [(d["name"], d["tensor"]) for d in variable_gradients]
+        )
         pairs = []
         for name, g in items:
             var = variables._registry.get(name)
@@ -126,18 +134,25 @@ class Optimizer:
                 raise ValueError(f"apply_gradients: no variable named {name!r}")
             g = g if isinstance(g, Tensor) else tensor(g)
             if g.shape != var.shape:
-                raise ValueError(f"gradient for {name} has shape {g.shape}, the variable "
-                                 f"{var.shape}")
+                raise ValueError(
+                    f"gradient for {name} has shape {g.shape}, the variable {var.shape}"
+                )
             pairs.append((var, g))
         self.iterations += 1
         lr, t = wrap(_hyper_leaf(self.learning_rate)), wrap(_hyper_leaf(self.iterations))
         results = []
         for var, g in pairs:
             slots = self._slots_of(var)
-            new, new_slots = self.update(wrap(var.node), g, {s: wrap(v.node) for s, v in zip(
-                self.slot_names, slots, strict=True)}, lr, t)
-            results.append((var, new, [(v, new_slots[s]) for s, v in zip(self.slot_names, slots,
-                                                                        strict=True)]))
+            new, new_slots = self.update(
+                wrap(var.node),
+                g,
+                {s: wrap(v.node) for s, v in zip(self.slot_names, slots, strict=True)},
+                lr,
+                t,
+            )
+            results.append(
+                (var, new, [(v, new_slots[s]) for s, v in zip(self.slot_names, slots, strict=True)])
+            )
         nodes = [r[1].node for r in results] + [ns.node for r in results for _, ns in r[2]]
         engine.realize(nodes)
         for var, new, slot_pairs in results:
@@ -145,8 +160,12 @@ class Optimizer:
             for v, ns in slot_pairs:
                 v._set_buffer(ns.node.data)
 
-    def minimize(self, f: Callable[[], Any], return_cost: bool = False,
-                 var_list: Sequence[Variable] | None = None) -> Tensor | None:
+    def minimize(
+        self,
+        f: Callable[[], Any],
+        return_cost: bool = False,
+        var_list: Sequence[Variable] | None = None,
+    ) -> Tensor | None:
         """Run one step minimising ``f()`` (a scalar) over ``var_list`` (default: every
         trainable variable f uses). Returns the cost (before the update) if asked.
 
@@ -160,7 +179,7 @@ class Optimizer:
     def minimize_with_outputs(self, f: Callable[[], Any], var_list=None) -> list[Tensor]:
         """One step; ``f`` may return ``(loss, [extra tensors])``: all come from one run."""
         result = trace(f)
-        loss, extras = (result if isinstance(result, tuple) else (result, []))
+        loss, extras = result if isinstance(result, tuple) else (result, [])
         loss = _check_scalar(loss, "minimize")
         extras = list(extras)
         heads = [loss.node] + [e.node for e in extras]
@@ -181,8 +200,9 @@ class Optimizer:
         slot_vars = [s for v in vars_ for s in self._slots_of(v)]
         self.iterations += 1
         hyper = [_hyper_leaf(self.learning_rate), _hyper_leaf(self.iterations)]
-        inputs = [lf.data for lf in leaves] + [s.node.data for s in slot_vars] + [
-            h.data for h in hyper]
+        inputs = (
+            [lf.data for lf in leaves] + [s.node.data for s in slot_vars] + [h.data for h in hyper]
+        )
         outs = runner.run(inputs)
         engine.stats["runs"] += 1
         n_heads = len(heads)
@@ -235,4 +255,3 @@ class Optimizer:
 
 def _true_leaf(n: Node) -> bool:
     return not n.inputs and n.op != "const"
-

@@ -150,8 +150,10 @@ class Tensor:
 
     def _scalar(self):
         if self.size != 1:
-            raise ValueError(f"only a tensor with one element converts to a Python number, "
-                             f"this one has shape {self.shape}")
+            raise ValueError(
+                f"only a tensor with one element converts to a Python number, "
+                f"this one has shape {self.shape}"
+            )
         return self.numpy().reshape(-1)[0]
 
     def __len__(self) -> int:
@@ -197,13 +199,19 @@ def _infer_values(values: Any) -> np.ndarray:
     try:
         arr = np.array(values)
     except ValueError as e:
-        raise ValueError(f"tensor values are ragged (nested lists of different lengths): {e}")
+        raise ValueError(
+            f"tensor values are ragged (nested lists of different lengths): {e}"
+        ) from None
     if arr.dtype == object:
-        raise ValueError("tensor values are ragged or mixed: every nested list at one depth "
-                         "must have the same length and hold only numbers or booleans")
+        raise ValueError(
+            "tensor values are ragged or mixed: every nested list at one depth "
+            "must have the same length and hold only numbers or booleans"
+        )
     if arr.dtype.kind not in "biuf":
-        raise TypeError(f"tensor values must be numbers or booleans, got {arr.dtype} values "
-                        f"such as {arr.reshape(-1)[:1].tolist()}")
+        raise TypeError(
+            f"tensor values must be numbers or booleans, got {arr.dtype} values "
+            f"such as {arr.reshape(-1)[:1].tolist()}"
+        )
     return arr
 
 
@@ -232,8 +240,10 @@ def tensor(values: Any, shape: list[int] | None = None, dtype: str | None = None
         if arr.size == 1 and int(np.prod(shape)) != 1:
             arr = np.full(shape, arr.reshape(-1)[0])
         elif arr.size != int(np.prod(shape, dtype=np.int64)):
-            raise ValueError(f"based on the provided shape {shape}, the tensor should have "
-                             f"{int(np.prod(shape))} values but has {arr.size}")
+            raise ValueError(
+                f"based on the provided shape {shape}, the tensor should have "
+                f"{int(np.prod(shape))} values but has {arr.size}"
+            )
         arr = arr.reshape(shape)
     if dtype != "bool" and arr.dtype.kind == "f" and dtype == "int32":
         arr = arr.astype(np.int64)  # truncation like TF.js's cast
@@ -251,9 +261,14 @@ def scalar(value: Any, dtype: str | None = None) -> Tensor:
 def memory() -> dict:
     """Live tensors and device bytes, like TF.js's ``tf.memory()``."""
     info = engine.device().memory_info()
-    return {"num_tensors": _live["tensors"], "num_bytes": info["bytes_in_use"],
-            "num_buffers": info["num_buffers"], "pool_bytes": info["pool_bytes"],
-            "peak_bytes": info["peak_bytes"], "unreliable": False}
+    return {
+        "num_tensors": _live["tensors"],
+        "num_bytes": info["bytes_in_use"],
+        "num_buffers": info["num_buffers"],
+        "pool_bytes": info["pool_bytes"],
+        "peak_bytes": info["peak_bytes"],
+        "unreliable": False,
+    }
 
 
 class tidy:  # noqa: N801 - TF.js spelling, used as a function and a context manager

@@ -36,8 +36,13 @@ class Variable(Tensor):
     __slots__ = ("name", "trainable")
     is_variable = True
 
-    def __init__(self, initial: Any, trainable: bool = True, name: str | None = None,
-                 dtype: str | None = None) -> None:
+    def __init__(
+        self,
+        initial: Any,
+        trainable: bool = True,
+        name: str | None = None,
+        dtype: str | None = None,
+    ) -> None:
         init = initial if isinstance(initial, Tensor) else tensor(initial)
         dtype = check_dtype(dtype)
         node = init.node if dtype is None else cast_node(init.node, dtype)
@@ -57,11 +62,15 @@ class Variable(Tensor):
         """Replace the value; shape and dtype must match the variable's."""
         v = value if isinstance(value, Tensor) else tensor(value, dtype=self.dtype)
         if list(v.shape) != self.shape:
-            raise ValueError(f"shape of the new value {v.shape} does not match the shape of the "
-                             f"variable {self.name} {self.shape}")
+            raise ValueError(
+                f"shape of the new value {v.shape} does not match the shape of the "
+                f"variable {self.name} {self.shape}"
+            )
         if v.dtype != self.dtype:
-            raise ValueError(f"dtype of the new value ({v.dtype}) does not match the dtype of "
-                             f"the variable {self.name} ({self.dtype})")
+            raise ValueError(
+                f"dtype of the new value ({v.dtype}) does not match the dtype of "
+                f"the variable {self.name} ({self.dtype})"
+            )
         self._node = _leaf_for(self, v.node)
         return self
 
@@ -80,8 +89,9 @@ class Variable(Tensor):
         return f"Variable({self.name}, shape={self.shape}, dtype={self.dtype})"
 
 
-def variable(initial_value: Any, trainable: bool = True, name: str | None = None,
-             dtype: str | None = None) -> Variable:
+def variable(
+    initial_value: Any, trainable: bool = True, name: str | None = None, dtype: str | None = None
+) -> Variable:
     """Create a Variable from a tensor or array-like (TF.js's ``tf.variable``).
 
     Args:

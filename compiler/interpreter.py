@@ -22,8 +22,10 @@ def interpret(
     for node, value in zip(graph.inputs, inputs, strict=True):
         arr = np.asarray(value)
         if tuple(arr.shape) != node.shape:
-            raise IRError(f"input {node.name or node.attrs.get('index')}: expected shape "
-                          f"{list(node.shape)}, got {list(arr.shape)}")
+            raise IRError(
+                f"input {node.name or node.attrs.get('index')}: expected shape "
+                f"{list(node.shape)}, got {list(arr.shape)}"
+            )
         env[id(node)] = arr.astype(types[node.dtype])
     names: dict[int, str] = {}
     for node in graph.nodes:

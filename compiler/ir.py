@@ -24,7 +24,18 @@ class Node:
     runtime already computed; it is not part of the node's structure.
     """
 
-    __slots__ = ("op", "inputs", "attrs", "shape", "dtype", "data", "host", "var", "name", "__weakref__")
+    __slots__ = (
+        "op",
+        "inputs",
+        "attrs",
+        "shape",
+        "dtype",
+        "data",
+        "host",
+        "var",
+        "name",
+        "__weakref__",
+    )
 
     def __init__(
         self,

@@ -23,8 +23,9 @@ def plan(vbufs, launches, outputs) -> tuple[list[int], list[Slot], dict]:
     free: dict[int, list[int]] = {}
     # Inputs and outputs keep their own slots, in graph order for readability.
     for role in ("input", "output"):
-        for v in sorted((v for v, b in enumerate(vbufs) if b.role == role),
-                        key=lambda v: vbufs[v].index):
+        for v in sorted(
+            (v for v, b in enumerate(vbufs) if b.role == role), key=lambda v: vbufs[v].index
+        ):
             b = vbufs[v]
             slot_of[v] = len(slots)
             slots.append(Slot(b.nbytes, role, b.dtype, b.shape))
@@ -32,8 +33,9 @@ def plan(vbufs, launches, outputs) -> tuple[list[int], list[Slot], dict]:
     for v, b in enumerate(vbufs):
         if b.role == "temp" and v in last:
             ends.setdefault(last[v], []).append(v)
-    temps_sorted = sorted((v for v, b in enumerate(vbufs) if b.role == "temp" and v in first),
-                          key=lambda v: first[v])
+    temps_sorted = sorted(
+        (v for v, b in enumerate(vbufs) if b.role == "temp" and v in first), key=lambda v: first[v]
+    )
     by_first: dict[int, list[int]] = {}
     for v in temps_sorted:
         by_first.setdefault(first[v], []).append(v)
@@ -50,5 +52,12 @@ def plan(vbufs, launches, outputs) -> tuple[list[int], list[Slot], dict]:
             free.setdefault(vbufs[v].nbytes, []).append(slot_of[v])
     naive = sum(b.nbytes for b in vbufs if b.role == "temp")
     peak = sum(s.nbytes for s in slots)
-    return slot_of, slots, {"peak_bytes": peak, "temp_bytes_unplanned": naive,
-                            "temp_bytes": sum(s.nbytes for s in slots if s.role == "temp")}
+    return (
+        slot_of,
+        slots,
+        {
+            "peak_bytes": peak,
+            "temp_bytes_unplanned": naive,
+            "temp_bytes": sum(s.nbytes for s in slots if s.role == "temp"),
+        },
+    )

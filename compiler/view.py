@@ -41,8 +41,9 @@ class View:
         return self.offset == 0 and self.is_contiguous
 
     def permute(self, perm: tuple[int, ...]) -> View:
-        return View(tuple(self.shape[p] for p in perm), tuple(self.strides[p] for p in perm),
-                    self.offset)
+        return View(
+            tuple(self.shape[p] for p in perm), tuple(self.strides[p] for p in perm), self.offset
+        )
 
     def slice(self, begin: tuple[int, ...], size: tuple[int, ...]) -> View:
         off = self.offset + sum(b * st for b, st in zip(begin, self.strides, strict=True))
