@@ -32,7 +32,8 @@ def check_dtype(dtype: str | None) -> str | None:
 def buffer_node(array: np.ndarray) -> Node:
     """A leaf node holding ``array`` on the device (uploaded now, non-blocking)."""
     dtype = {"f": "float32", "i": "int32", "u": "int32", "b": "bool"}[array.dtype.kind]
-    host = np.ascontiguousarray(array, dtype=NP_DTYPE[dtype])
+    # ascontiguousarray alone would turn a 0-d array into shape (1,): keep the shape.
+    host = np.ascontiguousarray(array, dtype=NP_DTYPE[dtype]).reshape(array.shape)
     n = Node("buffer", (), {}, tuple(host.shape), dtype)
     n.host = host
     n.data = engine.device().upload(host)

@@ -41,8 +41,10 @@ def gradients(y: Node, wrt: Sequence[Node], seed: Node | None = None) -> list[No
             if gx is None or id(x) not in reach or x.dtype != "float32":
                 continue
             if gx.shape != x.shape:
-                raise IRError(f"gradient rule of {n.op} gave shape {list(gx.shape)} for an "
-                              f"input of shape {list(x.shape)}")
+                raise IRError(
+                    f"gradient rule of {n.op} gave shape {list(gx.shape)} for an "
+                    f"input of shape {list(x.shape)}"
+                )
             prev = grads.get(id(x))
             grads[id(x)] = gx if prev is None else make("add", [prev, gx])
     return [grads.get(id(w)) for w in wrt]

@@ -26,7 +26,7 @@ def c_template(node: Node, args: list[str]) -> str:
     """The C expression of an elementwise node over operand expressions."""
     d = OPS[node.op]
     if node.op == "cast":
-        src, dst = node.inputs[0].dtype, node.dtype
+        dst = node.dtype
         if dst == "bool":
             return f"({args[0]} != 0)"
         return f"(({CTYPE[dst]})({args[0]}))"
@@ -61,7 +61,7 @@ class PointwiseBody:
         """The k-th component of the output multi-index, emitted once on first use."""
         if k not in self._comps:
             inner = 1
-            for s in self.shape[k + 1:]:
+            for s in self.shape[k + 1 :]:
                 inner *= s
             e = "gid" if inner == 1 else f"gid / {inner}"
             if k > 0:
@@ -113,9 +113,9 @@ class PointwiseBody:
             x, idx = node.inputs
             ax, ri = a["axis"], len(idx.shape)
             comps = self.comps_for(node.shape)
-            gi = self.var("int32", self.load(idx, comps[ax:ax + ri]))
+            gi = self.var("int32", self.load(idx, comps[ax : ax + ri]))
             gi = self.var("int32", f"clamp({gi}, 0, {x.shape[ax] - 1})")
-            expr = self.load(x, comps[:ax] + [gi] + comps[ax + ri:])
+            expr = self.load(x, comps[:ax] + [gi] + comps[ax + ri :])
         elif op == "one_hot":
             comps = self.comps_for(node.shape)
             ind = self.load(node.inputs[0], comps[:-1])

@@ -1,4 +1,4 @@
-"""The numpy interpreter of the IR: the reference semantics every device result is tested against."""
+"""The numpy interpreter of the IR: the reference semantics every device result is tested by."""
 
 from __future__ import annotations
 

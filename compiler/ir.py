@@ -66,7 +66,7 @@ class Node:
         return tuple(sorted(self.attrs.items()))
 
     def type_str(self) -> str:
-        return f"{SHORT_DTYPE[self.dtype]}[{','.join(map(str, self.shape))}]"
+        return f"{SHORT_DTYPE.get(self.dtype, self.dtype)}[{','.join(map(str, self.shape))}]"
 
     def __repr__(self) -> str:
         return f"Node({self.op}, {self.type_str()})"
@@ -160,7 +160,7 @@ class Graph:
                 continue
             names[id(n)] = str(len(names))
             line = "  " + line_of(n, names)
-            extra = [f"users={len(users.get(id(n), []))}"]
+            extra = [f"users={len(users.get(id(n), []))}"]  # graph outputs: see `return`
             if groups and id(n) in groups:
                 extra.append(groups[id(n)])
             lines.append(f"{line:<60} # {' '.join(extra)}")

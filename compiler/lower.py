@@ -12,7 +12,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..kernels import common, reduce as kreduce, softmax as ksoftmax
+from ..kernels import common
+from ..kernels import reduce as kreduce
+from ..kernels import softmax as ksoftmax
 from ..kernels.common import CTYPE
 from .codegen import PointwiseBody, view_index
 from .executable import BufArg, KernelSource, Launch, ScalarArg
@@ -161,13 +163,21 @@ class Lowerer:
             stem = node.op
         body.lines.append(f"  out0[gid] = {v};")
         total = node.size
-        src = common.render_pointwise("KNAME", [("out0", node.dtype, True)] + params, total,
-                                      "\n".join(body.lines) + "\n")
+        src = common.render_pointwise(
+            "KNAME", [("out0", node.dtype, True)] + params, total, "\n".join(body.lines) + "\n"
+        )
         nbytes = sum(self.vbufs[a[1]].nbytes for a in args) + self.vbufs[out].nbytes
-        self.launches.append(VLaunch(kernel_source(stem, src), [("buf", out)] + args,
-                                     (round_up(total, LOCAL),), (LOCAL,),
-                                     ("copy " if copy else "") + self.label(node),
-                                     total, nbytes))
+        self.launches.append(
+            VLaunch(
+                kernel_source(stem, src),
+                [("buf", out)] + args,
+                (round_up(total, LOCAL),),
+                (LOCAL,),
+                ("copy " if copy else "") + self.label(node),
+                total,
+                nbytes,
+            )
+        )
 
     def emit_reduce(self, node: Node) -> None:
         (x,) = node.inputs
@@ -178,11 +188,20 @@ class Lowerer:
             view = View.contiguous(x.shape)
         out = self.new_vbuf(node)
         axes = node.attrs.get("axes", (node.attrs.get("axis"),))
-        src, total = kreduce.render_reduce(node.op, x.dtype, node.dtype, view, axes,
-                                           OP_INIT.get(node.op, "0"))
-        self.launches.append(VLaunch(kernel_source(node.op, src), [("buf", out), ("buf", base)],
-                                     (round_up(total, LOCAL),), (LOCAL,), self.label(node),
-                                     x.size, self.vbufs[base].nbytes + self.vbufs[out].nbytes))
+        src, total = kreduce.render_reduce(
+            node.op, x.dtype, node.dtype, view, axes, OP_INIT.get(node.op, "0")
+        )
+        self.launches.append(
+            VLaunch(
+                kernel_source(node.op, src),
+                [("buf", out), ("buf", base)],
+                (round_up(total, LOCAL),),
+                (LOCAL,),
+                self.label(node),
+                x.size,
+                self.vbufs[base].nbytes + self.vbufs[out].nbytes,
+            )
+        )
         self.loc[id(node)] = (out, View.contiguous(node.shape))
 
     def emit_softmax(self, node: Node) -> None:
@@ -192,9 +211,17 @@ class Lowerer:
         d = x.shape[-1]
         rows = x.size // d if d else 0
         src = ksoftmax.render_softmax(rows, d, log=node.op == "log_softmax")
-        self.launches.append(VLaunch(kernel_source(node.op, src), [("buf", out), ("buf", xb)],
-                                     (round_up(max(rows, 1), LOCAL),), (LOCAL,), self.label(node),
-                                     4 * x.size, 2 * self.vbufs[xb].nbytes))
+        self.launches.append(
+            VLaunch(
+                kernel_source(node.op, src),
+                [("buf", out), ("buf", xb)],
+                (round_up(max(rows, 1), LOCAL),),
+                (LOCAL,),
+                self.label(node),
+                4 * x.size,
+                2 * self.vbufs[xb].nbytes,
+            )
+        )
         self.loc[id(node)] = (out, View.contiguous(node.shape))
 
     def matmul_operand(self, x: Node) -> tuple[int, bool]:
@@ -226,14 +253,21 @@ class Lowerer:
             temps[name] = len(self.vbufs) - 1
         named = {"A": ("buf", ab), "B": ("buf", bb), "C": ("buf", out)}
         named.update({k_: ("buf", v) for k_, v in temps.items()})
-        named.update({"M": ScalarArg("int32", m), "N": ScalarArg("int32", n),
-                      "K": ScalarArg("int32", k)})
+        named.update(
+            {"M": ScalarArg("int32", m), "N": ScalarArg("int32", n), "K": ScalarArg("int32", k)}
+        )
         for gl in plan.launches:
-            self.launches.append(VLaunch(
-                kernel_source(gl.name, gl.source.replace(gl.name, "KNAME")),
-                [named[x] for x in gl.args], tuple(gl.global_size),
-                tuple(gl.local_size) if gl.local_size else None, self.label(node),
-                plan.flops if gl is plan.launches[-1] else 0, 4 * (m * k + k * n + m * n)))
+            self.launches.append(
+                VLaunch(
+                    kernel_source(gl.name, gl.source.replace(gl.name, "KNAME")),
+                    [named[x] for x in gl.args],
+                    tuple(gl.global_size),
+                    tuple(gl.local_size) if gl.local_size else None,
+                    self.label(node),
+                    plan.flops if gl is plan.launches[-1] else 0,
+                    4 * (m * k + k * n + m * n),
+                )
+            )
         self.loc[id(node)] = (out, View.contiguous(node.shape))
 
 
@@ -256,8 +290,17 @@ def to_launches(lw: Lowerer, slot_of: list[int]) -> list[Launch]:
             index[vl.kernel.source] = len(kernels)
             kernels.append(vl.kernel)
         args = tuple(BufArg(slot_of[a[1]]) if isinstance(a, tuple) else a for a in vl.args)
-        out.append(Launch(index[vl.kernel.source], args, vl.global_size, vl.local_size, vl.label,
-                          vl.flops, vl.nbytes))
+        out.append(
+            Launch(
+                index[vl.kernel.source],
+                args,
+                vl.global_size,
+                vl.local_size,
+                vl.label,
+                vl.flops,
+                vl.nbytes,
+            )
+        )
     return kernels, out
 
 

@@ -128,7 +128,7 @@ def make(op: str, inputs: Sequence[Node | float | int | bool], **attrs: Any) -> 
         attrs = d.normalize(ins, attrs)
     shape, dtype = d.infer([(i.shape, i.dtype) for i in ins], attrs)
     if dtype not in DTYPES:
-        raise IRError(f"{op}: unsupported dtype {dtype}")
+        raise IRError(f"{op}: unsupported dtype {dtype}; expected one of {', '.join(DTYPES)}")
     return Node(op, ins, attrs, tuple(int(s) for s in shape), dtype)
 
 

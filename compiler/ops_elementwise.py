@@ -77,8 +77,10 @@ unary(
 )
 unary(
     "sign",
-    {"float32": "({0} > 0.0f ? 1.0f : ({0} < 0.0f ? -1.0f : {0}))",
-     "int32": "({0} > 0 ? 1 : ({0} < 0 ? -1 : 0))"},
+    {
+        "float32": "({0} > 0.0f ? 1.0f : ({0} < 0.0f ? -1.0f : {0}))",
+        "int32": "({0} > 0 ? 1 : ({0} < 0 ? -1 : 0))",
+    },
     np.sign,
     lambda n, g: [None],  # piecewise constant, like floor: zero gradient (TF.js)
     float_only=False,
@@ -117,8 +119,11 @@ unary(
     "({0} < 0.0f ? 0.0f : ({0} > 6.0f ? 6.0f : {0}))",
     lambda x: np.where(x < 0, 0, np.where(x > 6, 6, x)),
     lambda n, g: [
-        M("mul", g, mask(M("logical_and", M("greater", n.inputs[0], 0.0),
-                            M("less", n.inputs[0], 6.0))))
+        M(
+            "mul",
+            g,
+            mask(M("logical_and", M("greater", n.inputs[0], 0.0), M("less", n.inputs[0], 6.0))),
+        )
     ],
 )
 unary(
@@ -139,8 +144,16 @@ unary(
     f"({{0}} > 0.0f ? {SELU_SCALE}f * {{0}} : {SELU_SCALE * SELU_ALPHA}f * (exp({{0}}) - 1.0f))",
     lambda x: np.where(x > 0, SELU_SCALE * x, SELU_SCALE * SELU_ALPHA * np.expm1(np.minimum(x, 0))),
     lambda n, g: [
-        M("mul", g, M("where", M("greater", n.inputs[0], 0.0), SELU_SCALE,
-                      M("add", n, SELU_SCALE * SELU_ALPHA)))
+        M(
+            "mul",
+            g,
+            M(
+                "where",
+                M("greater", n.inputs[0], 0.0),
+                SELU_SCALE,
+                M("add", n, SELU_SCALE * SELU_ALPHA),
+            ),
+        )
     ],
 )
 unary(
@@ -201,14 +214,26 @@ unary(
         x < clip_value_min, clip_value_min, np.where(x > clip_value_max, clip_value_max, x)
     ),
     lambda n, g: [
-        M("mul", g, mask(M("logical_and",
-                           M("greater_equal", n.inputs[0], n.attrs["clip_value_min"]),
-                           M("less_equal", n.inputs[0], n.attrs["clip_value_max"]))))
+        M(
+            "mul",
+            g,
+            mask(
+                M(
+                    "logical_and",
+                    M("greater_equal", n.inputs[0], n.attrs["clip_value_min"]),
+                    M("less_equal", n.inputs[0], n.attrs["clip_value_max"]),
+                )
+            ),
+        )
     ],
     normalize=_clip_norm,
 )
 unary(
-    "logical_not", "(!{0})", np.logical_not, lambda n, g: [None], float_only=False,
+    "logical_not",
+    "(!{0})",
+    np.logical_not,
+    lambda n, g: [None],
+    float_only=False,
     infer=_to_bool,
 )
 unary("is_nan", "isnan({0})", np.isnan, lambda n, g: [None], infer=_to_bool)
@@ -234,15 +259,21 @@ register(
 
 # --- binary ----------------------------------------------------------------------------------
 binary(
-    "add", "({0} + {1})", np.add,
+    "add",
+    "({0} + {1})",
+    np.add,
     lambda n, g: [sum_to(g, n.inputs[0].shape), sum_to(g, n.inputs[1].shape)],
 )
 binary(
-    "sub", "({0} - {1})", np.subtract,
+    "sub",
+    "({0} - {1})",
+    np.subtract,
     lambda n, g: [sum_to(g, n.inputs[0].shape), sum_to(M("neg", g), n.inputs[1].shape)],
 )
 binary(
-    "mul", {"bool": "({0} && {1})", None: "({0} * {1})"}, np.multiply,
+    "mul",
+    {"bool": "({0} && {1})", None: "({0} * {1})"},
+    np.multiply,
     lambda n, g: [
         sum_to(M("mul", g, n.inputs[1]), n.inputs[0].shape),
         sum_to(M("mul", g, n.inputs[0]), n.inputs[1].shape),
@@ -258,19 +289,23 @@ def _div_ref(a, b):
 
 
 binary(
-    "div", {"int32": "floordiv_i({0}, {1})", None: "({0} / {1})"}, _div_ref,
+    "div",
+    {"int32": "floordiv_i({0}, {1})", None: "({0} / {1})"},
+    _div_ref,
     lambda n, g: [
         sum_to(M("div", g, n.inputs[1]), n.inputs[0].shape),
         sum_to(M("neg", M("div", M("mul", g, n), n.inputs[1])), n.inputs[1].shape),
     ],
 )
 binary(
-    "floor_div", {"int32": "floordiv_i({0}, {1})", None: "floor({0} / {1})"},
+    "floor_div",
+    {"int32": "floordiv_i({0}, {1})", None: "floor({0} / {1})"},
     lambda a, b: _div_ref(a, b) if a.dtype.kind in "iu" else np.floor(a / b),
     lambda n, g: [None, None],
 )
 binary(
-    "mod", {"int32": "mod_i({0}, {1})", None: "mod_f({0}, {1})"},
+    "mod",
+    {"int32": "mod_i({0}, {1})", None: "mod_f({0}, {1})"},
     lambda a, b: np.mod(a, b),
     lambda n, g: [
         sum_to(g, n.inputs[0].shape),
@@ -282,8 +317,9 @@ binary(
 def _pow_grad(n, g):
     a, b = n.inputs
     da = M("mul", g, M("mul", b, M("pow", a, M("sub", b, 1.0))))
-    safe_log = M("where", M("greater", a, 0.0), M("log", M("where", M("greater", a, 0.0), a, 1.0)),
-                 0.0)
+    safe_log = M(
+        "where", M("greater", a, 0.0), M("log", M("where", M("greater", a, 0.0), a, 1.0)), 0.0
+    )
     db = M("mul", g, M("mul", n, safe_log))
     return [sum_to(da, a.shape), sum_to(db, b.shape)]
 
@@ -296,8 +332,12 @@ def _pow_ref(a, b):
     return np.where(b < 0, neg, np.power(a, np.abs(b))).astype(a.dtype)
 
 
-binary("pow", {"int32": "pow_i({0}, {1})", "bool": "({0} || !{1})", None: "pow({0}, {1})"},
-       _pow_ref, _pow_grad)
+binary(
+    "pow",
+    {"int32": "pow_i({0}, {1})", "bool": "({0} || !{1})", None: "pow({0}, {1})"},
+    _pow_ref,
+    _pow_grad,
+)
 
 
 def _minmax_grad(first_cmp, second_cmp):
@@ -311,21 +351,34 @@ def _minmax_grad(first_cmp, second_cmp):
     return grad
 
 
-binary("maximum", {"float32": "max_nan({0}, {1})", None: "max({0}, {1})"}, np.maximum,
-       _minmax_grad("greater_equal", "less"))
-binary("minimum", {"float32": "min_nan({0}, {1})", None: "min({0}, {1})"}, np.minimum,
-       _minmax_grad("less_equal", "greater"))
 binary(
-    "squared_difference", "(({0} - {1}) * ({0} - {1}))", lambda a, b: np.square(a - b),
+    "maximum",
+    {"float32": "max_nan({0}, {1})", None: "max({0}, {1})"},
+    np.maximum,
+    _minmax_grad("greater_equal", "less"),
+)
+binary(
+    "minimum",
+    {"float32": "min_nan({0}, {1})", None: "min({0}, {1})"},
+    np.minimum,
+    _minmax_grad("less_equal", "greater"),
+)
+binary(
+    "squared_difference",
+    "(({0} - {1}) * ({0} - {1}))",
+    lambda a, b: np.square(a - b),
     lambda n, g: [
         sum_to(M("mul", g, M("mul", M("sub", n.inputs[0], n.inputs[1]), 2.0)), n.inputs[0].shape),
         sum_to(M("mul", g, M("mul", M("sub", n.inputs[1], n.inputs[0]), 2.0)), n.inputs[1].shape),
     ],
 )
 for _name, _sym, _np in [
-    ("equal", "==", np.equal), ("not_equal", "!=", np.not_equal),
-    ("greater", ">", np.greater), ("greater_equal", ">=", np.greater_equal),
-    ("less", "<", np.less), ("less_equal", "<=", np.less_equal),
+    ("equal", "==", np.equal),
+    ("not_equal", "!=", np.not_equal),
+    ("greater", ">", np.greater),
+    ("greater_equal", ">=", np.greater_equal),
+    ("less", "<", np.less),
+    ("less_equal", "<=", np.less_equal),
 ]:
     binary(_name, f"({{0}} {_sym} {{1}})", _np, lambda n, g: [None, None], infer=_to_bool)
 binary("logical_and", "({0} && {1})", np.logical_and, lambda n, g: [None, None], infer=_to_bool)
@@ -343,5 +396,14 @@ def _where_grad(n, g):
     return [None, sum_to(M("where", c, g, zero), a.shape), sum_to(M("where", c, zero, g), b.shape)]
 
 
-register(OpDef("where", ELEMENTWISE, _named("where", _where_infer), lambda c, a, b: np.where(c, a, b), _where_grad,
-               "({0} ? {1} : {2})", 3))
+register(
+    OpDef(
+        "where",
+        ELEMENTWISE,
+        _named("where", _where_infer),
+        lambda c, a, b: np.where(c, a, b),
+        _where_grad,
+        "({0} ? {1} : {2})",
+        3,
+    )
+)

@@ -6,8 +6,19 @@ import numpy as np
 
 from .ir import IRError
 from .ops import (
-    INJECTIVE, MATMUL, MOVEMENT, OPAQUE, REDUCE, SOURCE, OpDef, broadcast_shapes, dtype_of_value,
-    make, norm_axes, register, sum_to,
+    INJECTIVE,
+    MATMUL,
+    MOVEMENT,
+    OPAQUE,
+    REDUCE,
+    SOURCE,
+    OpDef,
+    broadcast_shapes,
+    dtype_of_value,
+    make,
+    norm_axes,
+    register,
+    sum_to,
 )
 
 
@@ -45,7 +56,7 @@ def _reduced_shape(shape, axes, keep_dims):
 
 def _reduce_infer(out_dtype=None):
     def infer(types, attrs):
-        (shape, dtype), = types
+        ((shape, dtype),) = types
         dt = out_dtype or ("int32" if dtype == "bool" else dtype)
         return _reduced_shape(shape, attrs["axes"], attrs["keep_dims"]), dt
 
@@ -77,17 +88,49 @@ def _minmax_grad(n, g):
 
 for _name, _fn, _grad, _init in [
     ("sum", np.sum, lambda n, g: [_expand_back(n, g)], "0"),
-    ("prod", np.prod, lambda n, g: [M("div", M("mul", _expand_back(n, g), _expand_back(n, n)),
-                                      n.inputs[0])], "1"),
+    (
+        "prod",
+        np.prod,
+        lambda n, g: [M("div", M("mul", _expand_back(n, g), _expand_back(n, n)), n.inputs[0])],
+        "1",
+    ),
     ("max", np.max, _minmax_grad, "-INFINITY"),
     ("min", np.min, _minmax_grad, "INFINITY"),
 ]:
-    register(OpDef(_name, REDUCE, _reduce_infer(), _np_reduce(_fn), _grad, arity=1,
-                   normalize=_reduce_norm(_name), extra={"init": _init}))
-register(OpDef("any", REDUCE, _reduce_infer("bool"), _np_reduce(np.any, True), arity=1,
-               normalize=_reduce_norm("any"), extra={"init": "0"}))
-register(OpDef("all", REDUCE, _reduce_infer("bool"), _np_reduce(np.all, True), arity=1,
-               normalize=_reduce_norm("all"), extra={"init": "1"}))
+    register(
+        OpDef(
+            _name,
+            REDUCE,
+            _reduce_infer(),
+            _np_reduce(_fn),
+            _grad,
+            arity=1,
+            normalize=_reduce_norm(_name),
+            extra={"init": _init},
+        )
+    )
+register(
+    OpDef(
+        "any",
+        REDUCE,
+        _reduce_infer("bool"),
+        _np_reduce(np.any, True),
+        arity=1,
+        normalize=_reduce_norm("any"),
+        extra={"init": "0"},
+    )
+)
+register(
+    OpDef(
+        "all",
+        REDUCE,
+        _reduce_infer("bool"),
+        _np_reduce(np.all, True),
+        arity=1,
+        normalize=_reduce_norm("all"),
+        extra={"init": "1"},
+    )
+)
 
 
 def _arg_norm(ins, attrs):
@@ -115,16 +158,36 @@ def _arg_ref(find, fill):
     return ref
 
 
-register(OpDef("argmax", REDUCE, _arg_infer, _arg_ref(np.argmax, -np.inf), lambda n, g: [None],
-               arity=1, normalize=_arg_norm))
-register(OpDef("argmin", REDUCE, _arg_infer, _arg_ref(np.argmin, np.inf), lambda n, g: [None],
-               arity=1, normalize=_arg_norm))
+register(
+    OpDef(
+        "argmax",
+        REDUCE,
+        _arg_infer,
+        _arg_ref(np.argmax, -np.inf),
+        lambda n, g: [None],
+        arity=1,
+        normalize=_arg_norm,
+    )
+)
+register(
+    OpDef(
+        "argmin",
+        REDUCE,
+        _arg_infer,
+        _arg_ref(np.argmin, np.inf),
+        lambda n, g: [None],
+        arity=1,
+        normalize=_arg_norm,
+    )
+)
 
 
 # --- matmul ----------------------------------------------------------------------------------
 def _mm_norm(ins, attrs):
-    return {"transpose_a": bool(attrs.get("transpose_a", False)),
-            "transpose_b": bool(attrs.get("transpose_b", False))}
+    return {
+        "transpose_a": bool(attrs.get("transpose_a", False)),
+        "transpose_b": bool(attrs.get("transpose_b", False)),
+    }
 
 
 def _mm_infer(types, attrs):
@@ -171,7 +234,9 @@ def _softmax_norm(ins, attrs):
         raise IRError("softmax needs a tensor of rank >= 1, got a scalar")
     axis = attrs.get("axis", -1)
     if norm_axes(axis, rank, "softmax")[0] != rank - 1:
-        raise IRError(f"softmax along axis {axis} is not supported: only the last axis ({rank - 1})")
+        raise IRError(
+            f"softmax along axis {axis} is not supported: only the last axis ({rank - 1})"
+        )
     return {}
 
 
@@ -200,10 +265,28 @@ def _log_softmax_grad(n, g):
     return [M("sub", g, M("mul", M("exp", n), M("sum", g, axes=-1, keep_dims=True)))]
 
 
-register(OpDef("softmax", OPAQUE, _float_same, _softmax_ref, _softmax_grad, arity=1,
-               normalize=_softmax_norm))
-register(OpDef("log_softmax", OPAQUE, _float_same, _log_softmax_ref, _log_softmax_grad, arity=1,
-               normalize=_softmax_norm))
+register(
+    OpDef(
+        "softmax",
+        OPAQUE,
+        _float_same,
+        _softmax_ref,
+        _softmax_grad,
+        arity=1,
+        normalize=_softmax_norm,
+    )
+)
+register(
+    OpDef(
+        "log_softmax",
+        OPAQUE,
+        _float_same,
+        _log_softmax_ref,
+        _log_softmax_grad,
+        arity=1,
+        normalize=_softmax_norm,
+    )
+)
 
 
 # --- movement (strided views) ----------------------------------------------------------------
@@ -226,10 +309,17 @@ def _reshape_norm(ins, attrs):
     return {"shape": tuple(shape)}
 
 
-register(OpDef("reshape", MOVEMENT, lambda t, a: (a["shape"], t[0][1]),
-               lambda x, shape: x.reshape(shape),
-               lambda n, g: [M("reshape", g, shape=n.inputs[0].shape)], arity=1,
-               normalize=_reshape_norm))
+register(
+    OpDef(
+        "reshape",
+        MOVEMENT,
+        lambda t, a: (a["shape"], t[0][1]),
+        lambda x, shape: x.reshape(shape),
+        lambda n, g: [M("reshape", g, shape=n.inputs[0].shape)],
+        arity=1,
+        normalize=_reshape_norm,
+    )
+)
 
 
 def _transpose_norm(ins, attrs):
@@ -241,11 +331,17 @@ def _transpose_norm(ins, attrs):
     return {"perm": perm}
 
 
-register(OpDef("transpose", MOVEMENT,
-               lambda t, a: (tuple(t[0][0][p] for p in a["perm"]), t[0][1]),
-               lambda x, perm: np.transpose(x, perm),
-               lambda n, g: [M("transpose", g, perm=tuple(np.argsort(n.attrs["perm"])))], arity=1,
-               normalize=_transpose_norm))
+register(
+    OpDef(
+        "transpose",
+        MOVEMENT,
+        lambda t, a: (tuple(t[0][0][p] for p in a["perm"]), t[0][1]),
+        lambda x, perm: np.transpose(x, perm),
+        lambda n, g: [M("transpose", g, perm=tuple(np.argsort(n.attrs["perm"])))],
+        arity=1,
+        normalize=_transpose_norm,
+    )
+)
 
 
 def _slice_norm(ins, attrs):
@@ -253,8 +349,11 @@ def _slice_norm(ins, attrs):
     begin = attrs["begin"]
     begin = [int(begin)] if np.isscalar(begin) else [int(b) for b in begin]
     size = attrs.get("size")
-    size = [-1] * len(begin) if size is None else ([int(size)] if np.isscalar(size) else
-                                                   [int(s) for s in size])
+    size = (
+        [-1] * len(begin)
+        if size is None
+        else ([int(size)] if np.isscalar(size) else [int(s) for s in size])
+    )
     if len(begin) > len(shape) or len(size) != len(begin):
         raise IRError(f"slice: begin {begin} / size {size} do not fit shape {list(shape)}")
     begin += [0] * (len(shape) - len(begin))
@@ -263,22 +362,32 @@ def _slice_norm(ins, attrs):
         if s == -1:
             size[i] = s = d - b
         if b < 0 or s < 0 or b + s > d:
-            raise IRError(f"slice: begin {begin} and size {size} are out of bounds "
-                          f"for shape {list(shape)} (axis {i})")
+            raise IRError(
+                f"slice: begin {begin} and size {size} are out of bounds "
+                f"for shape {list(shape)} (axis {i})"
+            )
     return {"begin": tuple(begin), "size": tuple(size)}
 
 
 def _slice_grad(n, g):
     x = n.inputs[0]
-    pads = tuple((b, d - b - s) for b, s, d in zip(n.attrs["begin"], n.attrs["size"], x.shape,
-                                                    strict=True))
+    pads = tuple(
+        (b, d - b - s) for b, s, d in zip(n.attrs["begin"], n.attrs["size"], x.shape, strict=True)
+    )
     return [M("pad", g, paddings=pads, value=0.0)]
 
 
-register(OpDef("slice", MOVEMENT, lambda t, a: (a["size"], t[0][1]),
-               lambda x, begin, size: x[tuple(slice(b, b + s) for b, s in zip(begin, size,
-                                                                            strict=True))],
-               _slice_grad, arity=1, normalize=_slice_norm))
+register(
+    OpDef(
+        "slice",
+        MOVEMENT,
+        lambda t, a: (a["size"], t[0][1]),
+        lambda x, begin, size: x[tuple(slice(b, b + s) for b, s in zip(begin, size, strict=True))],
+        _slice_grad,
+        arity=1,
+        normalize=_slice_norm,
+    )
+)
 
 
 def _bcast_norm(ins, attrs):
@@ -288,13 +397,28 @@ def _bcast_norm(ins, attrs):
     return {"shape": shape}
 
 
-register(OpDef("broadcast_to", MOVEMENT, lambda t, a: (a["shape"], t[0][1]),
-               lambda x, shape: np.broadcast_to(x, shape).copy(),
-               lambda n, g: [sum_to(g, n.inputs[0].shape)], arity=1, normalize=_bcast_norm))
-register(OpDef("reverse", MOVEMENT, lambda t, a: t[0], lambda x, axes: np.flip(x, axes),
-               lambda n, g: [M("reverse", g, axes=n.attrs["axes"])], arity=1,
-               normalize=lambda ins, a: {"axes": norm_axes(a.get("axes"), len(ins[0].shape),
-                                                           "reverse")}))
+register(
+    OpDef(
+        "broadcast_to",
+        MOVEMENT,
+        lambda t, a: (a["shape"], t[0][1]),
+        lambda x, shape: np.broadcast_to(x, shape).copy(),
+        lambda n, g: [sum_to(g, n.inputs[0].shape)],
+        arity=1,
+        normalize=_bcast_norm,
+    )
+)
+register(
+    OpDef(
+        "reverse",
+        MOVEMENT,
+        lambda t, a: t[0],
+        lambda x, axes: np.flip(x, axes),
+        lambda n, g: [M("reverse", g, axes=n.attrs["axes"])],
+        arity=1,
+        normalize=lambda ins, a: {"axes": norm_axes(a.get("axes"), len(ins[0].shape), "reverse")},
+    )
+)
 
 
 # --- injective: each output element reads computed positions ---------------------------------
@@ -302,17 +426,29 @@ def _pad_norm(ins, attrs):
     shape = ins[0].shape
     pads = tuple((int(lo), int(hi)) for lo, hi in attrs["paddings"])
     if len(pads) != len(shape) or any(lo < 0 or hi < 0 for lo, hi in pads):
-        raise IRError(f"pad: paddings {list(pads)} must be one non-negative (before, after) "
-                      f"pair per axis of shape {list(shape)}")
+        raise IRError(
+            f"pad: paddings {list(pads)} must be one non-negative (before, after) "
+            f"pair per axis of shape {list(shape)}"
+        )
     return {"paddings": pads, "value": float(attrs.get("value", 0.0))}
 
 
-register(OpDef("pad", INJECTIVE,
-               lambda t, a: (tuple(s + lo + hi for s, (lo, hi) in zip(t[0][0], a["paddings"],
-                                                                     strict=True)), t[0][1]),
-               lambda x, paddings, value: np.pad(x, paddings, constant_values=value),
-               lambda n, g: [M("slice", g, begin=tuple(lo for lo, _ in n.attrs["paddings"]),
-                               size=n.inputs[0].shape)], arity=1, normalize=_pad_norm))
+register(
+    OpDef(
+        "pad",
+        INJECTIVE,
+        lambda t, a: (
+            tuple(s + lo + hi for s, (lo, hi) in zip(t[0][0], a["paddings"], strict=True)),
+            t[0][1],
+        ),
+        lambda x, paddings, value: np.pad(x, paddings, constant_values=value),
+        lambda n, g: [
+            M("slice", g, begin=tuple(lo for lo, _ in n.attrs["paddings"]), size=n.inputs[0].shape)
+        ],
+        arity=1,
+        normalize=_pad_norm,
+    )
+)
 
 
 def _concat_norm(ins, attrs):
@@ -323,11 +459,12 @@ def _concat_norm(ins, attrs):
         raise IRError("concat: scalars cannot be concatenated; use stack")
     axis = norm_axes(attrs.get("axis", 0), rank, "concat")[0]
     for x in ins:
-        if len(x.shape) != rank or any(a != b for i, (a, b) in enumerate(zip(x.shape, ins[0].shape,
-                                                                                strict=True))
-                                       if i != axis):
-            raise IRError(f"concat: shapes {[list(i.shape) for i in ins]} differ outside "
-                          f"axis {axis}")
+        if len(x.shape) != rank or any(
+            a != b for i, (a, b) in enumerate(zip(x.shape, ins[0].shape, strict=True)) if i != axis
+        ):
+            raise IRError(
+                f"concat: shapes {[list(i.shape) for i in ins]} differ outside axis {axis}"
+            )
         if x.dtype != ins[0].dtype:
             raise IRError(f"concat: dtypes differ: {[i.dtype for i in ins]}")
     return {"axis": axis}
@@ -350,9 +487,16 @@ def _concat_grad(n, g):
     return out
 
 
-register(OpDef("concat", INJECTIVE, _concat_infer,
-               lambda *xs, axis: np.concatenate(xs, axis), _concat_grad,
-               normalize=_concat_norm))
+register(
+    OpDef(
+        "concat",
+        INJECTIVE,
+        _concat_infer,
+        lambda *xs, axis: np.concatenate(xs, axis),
+        _concat_grad,
+        normalize=_concat_norm,
+    )
+)
 
 
 def _gather_norm(ins, attrs):
@@ -365,7 +509,7 @@ def _gather_norm(ins, attrs):
 def _gather_infer(types, attrs):
     (sx, dx), (si, _) = types
     ax = attrs["axis"]
-    return tuple(sx[:ax]) + tuple(si) + tuple(sx[ax + 1:]), dx
+    return tuple(sx[:ax]) + tuple(si) + tuple(sx[ax + 1 :]), dx
 
 
 def _gather_grad(n, g):
@@ -379,9 +523,17 @@ def _gather_grad(n, g):
     return [M("reshape", M("matmul", onehot, g2, transpose_a=True), shape=x.shape), None]
 
 
-register(OpDef("gather", INJECTIVE, _gather_infer,
-               lambda x, i, axis: np.take(x, np.clip(i, 0, x.shape[axis] - 1), axis), _gather_grad,
-               arity=2, normalize=_gather_norm))
+register(
+    OpDef(
+        "gather",
+        INJECTIVE,
+        _gather_infer,
+        lambda x, i, axis: np.take(x, np.clip(i, 0, x.shape[axis] - 1), axis),
+        _gather_grad,
+        arity=2,
+        normalize=_gather_norm,
+    )
+)
 
 
 def _one_hot_norm(ins, attrs):
@@ -391,8 +543,12 @@ def _one_hot_norm(ins, attrs):
     if depth < 1:
         raise IRError(f"one_hot: depth must be >= 1, got {depth}")
     dtype = attrs.get("dtype", "int32")
-    return {"depth": depth, "on_value": float(attrs.get("on_value", 1)),
-            "off_value": float(attrs.get("off_value", 0)), "dtype": dtype}
+    return {
+        "depth": depth,
+        "on_value": float(attrs.get("on_value", 1)),
+        "off_value": float(attrs.get("off_value", 0)),
+        "dtype": dtype,
+    }
 
 
 def _one_hot_ref(i, depth, on_value, off_value, dtype):
@@ -400,5 +556,14 @@ def _one_hot_ref(i, depth, on_value, off_value, dtype):
     return np.where(hit, on_value, off_value).astype(np.float32 if dtype == "float32" else np.int32)
 
 
-register(OpDef("one_hot", INJECTIVE, lambda t, a: (tuple(t[0][0]) + (a["depth"],), a["dtype"]),
-               _one_hot_ref, lambda n, g: [None], arity=1, normalize=_one_hot_norm))
+register(
+    OpDef(
+        "one_hot",
+        INJECTIVE,
+        lambda t, a: (tuple(t[0][0]) + (a["depth"],), a["dtype"]),
+        _one_hot_ref,
+        lambda n, g: [None],
+        arity=1,
+        normalize=_one_hot_norm,
+    )
+)

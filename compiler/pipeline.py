@@ -28,11 +28,14 @@ def compile_graph(graph: Graph, device_kind: str = "cpu", passes=None,
     graph.verify()
     level = debug_level()
     stages = [("traced", graph.dump())] if keep_stages or level else []
+    stage_graphs = [("traced", graph)] if keep_stages else []  # for the dump tool's pictures
     for p in PASSES if passes is None else passes:
         graph = p(graph)
         graph.verify()
         if stages:
             stages.append((p.__name__, graph.dump()))
+        if stage_graphs:
+            stage_graphs.append((p.__name__, graph))
     lw = Lowerer(graph, device_kind)
     lw.run()
     slot_of, slots, stats = memory.plan(lw.vbufs, lw.launches, lw.outputs)
@@ -41,6 +44,7 @@ def compile_graph(graph: Graph, device_kind: str = "cpu", passes=None,
                      [slot_of[v] for v in lw.outputs])
     exe.info.update(stats)
     exe.info["stages"] = stages
+    exe.info["stage_graphs"] = stage_graphs
     exe.info["graph"] = graph
     if level:
         for name, text in stages:

@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-EXTRA_KINDS = ("col", "row", "full")
+EXTRA_KINDS = ("col", "row", "full", "scalar")
 
 DEFAULT_PARAMS: dict[str, dict] = {
     "cpu": {
@@ -44,7 +44,8 @@ class GemmEpilogue:
 
     Args:
         extras: kinds of extra float inputs, bound as E0, E1, ...: 'col' (float[N], indexed
-            by column), 'row' (float[M], by row) or 'full' (float[M*N], same layout as C).
+            by column), 'row' (float[M], by row), 'full' (float[M*N], same layout as C) or
+            'scalar' (float[1]).
         expr: C expression of ``acc`` (the float dot product) and ``e0``, ``e1``, ... (the
             extra values loaded for this element).
 
@@ -82,32 +83,41 @@ class GemmPlan:
 # --- source rendering -----------------------------------------------------------------------
 
 
-def _epi_def(epi: GemmEpilogue) -> str:
+def _epi_def(epi: GemmEpilogue, fname: str = "gemm_epilogue") -> str:
     """The epilogue as an inline C function (empty when it is a plain store)."""
-    if not epi.extras and epi.expr.strip() == "acc":
+    if not epi.extras and epi.expr.strip() == "acc" and fname == "gemm_epilogue":
         return ""
     params = "".join(f", float e{i}" for i in range(len(epi.extras)))
-    return f"inline float gemm_epilogue(float acc{params}) {{ return ({epi.expr}); }}\n"
+    return f"inline float {fname}(float acc{params}) {{ return ({epi.expr}); }}\n"
 
 
-def _epi_call(epi: GemmEpilogue, acc: str, i: str, j: str) -> str:
+def _epi_call(epi: GemmEpilogue, acc: str, i: str, j: str, fname: str = "gemm_epilogue",
+              prefix: str = "E") -> str:
     """C text applying the epilogue to `acc` for element (i, j)."""
-    if not _epi_def(epi):
+    if not _epi_def(epi, fname):
         return acc
-    index = {"col": j, "row": i, "full": f"({i}) * N + ({j})"}
-    loads = "".join(f", E{n}[{index[kind]}]" for n, kind in enumerate(epi.extras))
-    return f"gemm_epilogue({acc}{loads})"
+    index = {"col": j, "row": i, "full": f"({i}) * N + ({j})", "scalar": "0"}
+    loads = "".join(f", {prefix}{n}[{index[kind]}]" for n, kind in enumerate(epi.extras))
+    return f"{fname}({acc}{loads})"
 
 
-def _extra_params(epi: GemmEpilogue) -> str:
-    return "".join(f", __global const float* restrict E{i}" for i in range(len(epi.extras)))
+def _extra_params(epi: GemmEpilogue, cs: GemmEpilogue | None = None) -> str:
+    out = "".join(f", __global const float* restrict E{i}" for i in range(len(epi.extras)))
+    if cs is not None:  # the column sum of op(B): its output and its own extras
+        out += ", __global float* restrict S"
+        out += "".join(f", __global const float* restrict F{i}" for i in range(len(cs.extras)))
+    return out
+
+
+def _cs_def(cs: GemmEpilogue | None) -> str:
+    return _epi_def(cs, "gemm_colsum") if cs is not None else ""
 
 
 def _defines(**values) -> str:
     return "".join(f"#define {key} {value}\n" for key, value in values.items())
 
 
-def _cpu_kernel(name, m, n, k, a_mode, b_mode, tn, wg, unroll, epi) -> str:
+def _cpu_kernel(name, m, n, k, a_mode, b_mode, tn, wg, unroll, epi, cs=None) -> str:
     """Register-tiled kernel: each work-item owns C[i0:i0+8, j0:j0+tn] in float16 accumulators.
 
     a_mode: 'rows' (A[M][K]), 'trans' (A[K][M] in place) or 'packed' (Ap[M/8][K][8]).
@@ -117,7 +127,7 @@ def _cpu_kernel(name, m, n, k, a_mode, b_mode, tn, wg, unroll, epi) -> str:
     halves = tn // 16
     ragged_m = m % 8 != 0
     rows = [f"min(i0 + {r}, M - 1)" if ragged_m else f"i0 + {r}" for r in range(8)]
-    a_setup, b_setup, loop = "", "", ""
+    a_setup, b_setup, loop, b_loop = "", "", "", ""
     if a_mode == "packed":
         a_param = "Ap"
         a_setup += "    __global const float* ap = Ap + (size_t)i0 * K;\n"
@@ -150,10 +160,11 @@ def _cpu_kernel(name, m, n, k, a_mode, b_mode, tn, wg, unroll, epi) -> str:
             )
             elems = [f"bc{c}[k]" for c in range(tn)]
         else:
-            loop += "        __global const float* brow = B + k * N;\n"
+            b_loop += "        __global const float* brow = B + k * N;\n"
             elems = [f"brow[{cols[c]}]" for c in range(tn)]
         vec = [f"(float16)({', '.join(elems[16 * h : 16 * h + 16])})" for h in range(halves)]
-    loop += "".join(f"        const float16 b{h} = {vec[h]};\n" for h in range(halves))
+    b_loop += "".join(f"        const float16 b{h} = {vec[h]};\n" for h in range(halves))
+    loop += b_loop
     for r in range(8):
         loop += f"        {{ const float a = {a_load[r]};"
         loop += "".join(f" c{r}_{h} += a * b{h};" for h in range(halves)) + " }\n"
@@ -164,8 +175,23 @@ def _cpu_kernel(name, m, n, k, a_mode, b_mode, tn, wg, unroll, epi) -> str:
         guard = f"if (i0 + {r} < M) " if ragged_m else ""
         for h in range(halves):
             store += f"    {guard}store16(C{extras}, i0 + {r}, j0 + {16 * h}, c{r}_{h});\n"
+    colsum = ""
+    if cs is not None:  # row block 0 also sums op(B) over k for its columns (bias gradient)
+        sums = [f"s{h}" for h in range(halves)]
+        zero = " = (float16)(0.0f)"
+        colsum = (f"    if (get_global_id(1) == 0) {{\n        float16 {(zero + ', ').join(sums)}"
+                  f"{zero};\n        for (int k = 0; k < K; ++k) {{\n"
+                  + "".join("    " + line for line in b_loop.splitlines(True))
+                  + "".join(f"            s{h} += b{h};\n" for h in range(halves))
+                  + "        }\n")
+        for h in range(halves):
+            call = _epi_call(cs, "t[c]", "0", "j", "gemm_colsum", "F")
+            colsum += (f"        {{ const float16 tv = s{h}; const float* t = (const float*)&tv;\n"
+                       f"          for (int c = 0; c < 16; ++c) {{ const int j = j0 + {16 * h} + c;"
+                       f" if (j < N) S[j] = {call}; }} }}\n")
+        colsum += "    }\n"
     return f"""{_defines(M=m, N=n, K=k, TN=tn)}
-{_epi_def(epi)}
+{_epi_def(epi)}{_cs_def(cs)}
 inline void store16(__global float* restrict C{_extra_params(epi)}, const int i, const int jb,
                     const float16 v) {{
     const float16 tv = v;
@@ -179,7 +205,7 @@ inline void store16(__global float* restrict C{_extra_params(epi)}, const int i,
 
 __kernel __attribute__((reqd_work_group_size(1, {wg}, 1)))
 void {name}(__global const float* restrict {a_param}, __global const float* restrict {b_param},
-            __global float* restrict C{_extra_params(epi)}) {{
+            __global float* restrict C{_extra_params(epi, cs)}) {{
     const int j0 = get_global_id(0) * TN;
     const int i0 = get_global_id(1) * 8;
     if (i0 >= M) return;
@@ -187,7 +213,7 @@ void {name}(__global const float* restrict {a_param}, __global const float* rest
 #pragma unroll {unroll}
     for (int k = 0; k < K; ++k) {{
 {loop}    }}
-{store}}}
+{colsum}{store}}}
 """
 
 
@@ -245,7 +271,7 @@ __kernel void {name}(__global const float* restrict A, __global float* restrict 
     return source, (-(-m // 8), -(-k // 8))
 
 
-def render_gpu(*, name, m, n, k, trans_a, trans_b, wg, rm, rn, tk, epi) -> str:
+def render_gpu(*, name, m, n, k, trans_a, trans_b, wg, rm, rn, tk, epi, cs=None) -> str:
     """__local-memory tiled kernel: each work-item computes an rm x rn strided micro-tile."""
     if trans_a:  # A[k][i]: consecutive work-items read consecutive i
         a_idx, a_src = "ii = l % TILE_M, kk = l / TILE_M", "A[(size_t)k * M + i]"
@@ -255,13 +281,26 @@ def render_gpu(*, name, m, n, k, trans_a, trans_b, wg, rm, rn, tk, epi) -> str:
         b_idx, b_src = "kk = l % TK, jj = l / TK", "B[(size_t)j * K + k]"
     else:
         b_idx, b_src = "jj = l % TILE_N, kk = l / TILE_N", "B[(size_t)k * N + j]"
+    colsum = ""
+    if cs is not None:  # the first row of work-items also sums op(B) over k per column
+        colsum = f"""    if (get_group_id(1) == 0 && ty == 0) {{
+        for (int c = 0; c < RN; ++c) {{
+            const int j = j0 + tx + c * WGX;
+            if (j < N) {{
+                float s = 0.0f;
+                for (int k = 0; k < K; ++k) s += {b_src};
+                S[j] = {_epi_call(cs, "s", "0", "j", "gemm_colsum", "F")};
+            }}
+        }}
+    }}
+"""
     return f"""{_defines(M=m, N=n, K=k, TK=tk, RM=rm, RN=rn, WGX=wg[0], WGY=wg[1])}
 #define TILE_M (WGY * RM)
 #define TILE_N (WGX * RN)
-{_epi_def(epi)}
+{_epi_def(epi)}{_cs_def(cs)}
 __kernel __attribute__((reqd_work_group_size(WGX, WGY, 1)))
 void {name}(__global const float* restrict A, __global const float* restrict B,
-            __global float* restrict C{_extra_params(epi)}) {{
+            __global float* restrict C{_extra_params(epi, cs)}) {{
     const int tx = get_local_id(0), ty = get_local_id(1), lid = ty * WGX + tx;
     const int i0 = get_group_id(1) * TILE_M, j0 = get_group_id(0) * TILE_N;
     __local float As[TK][TILE_M + 1];
@@ -298,7 +337,7 @@ void {name}(__global const float* restrict A, __global const float* restrict B,
             if (i < M && j < N) C[(size_t)i * N + j] = {_epi_call(epi, "acc[r][c]", "i", "j")};
         }}
     }}
-}}
+{colsum}}}
 """
 
 
@@ -343,10 +382,14 @@ def _check_args(m, n, k, epilogue, device_kind, params) -> dict:
     return merged
 
 
-def _cpu_plan(m, n, k, trans_a, trans_b, epi, p) -> GemmPlan:
+def _cs_args(cs: GemmEpilogue | None) -> tuple[str, ...]:
+    return () if cs is None else ("S", *(f"F{i}" for i in range(len(cs.extras))))
+
+
+def _cpu_plan(m, n, k, trans_a, trans_b, epi, p, cs=None) -> GemmPlan:
     """Pick direct or packed operands for the CPU kind and lay out the launches."""
     tag = f"{m}x{k}x{n}_{'t' if trans_a else 'n'}{'t' if trans_b else 'n'}"
-    extra_args = tuple(f"E{i}" for i in range(len(epi.extras)))
+    extra_args = tuple(f"E{i}" for i in range(len(epi.extras))) + _cs_args(cs)
     big = k > 0 and m >= p["pack_min_m"] and k >= p["pack_min_k"]
     tn = p["tn"]
     if not trans_b and n % tn != 0 and n % 16 == 0:
@@ -379,14 +422,14 @@ def _cpu_plan(m, n, k, trans_a, trans_b, epi, p) -> GemmPlan:
         launches.append(GemmLaunch(name, src, gsize, None, ("B", "Bpacked")))
         temps["Bpacked"] = panels * tn * k * 4
     name = f"gemm_{tag}" + ("_pa" if pack_a else "") + ("_pb" if pack_b else "")
-    src = _cpu_kernel(name, m, n, k, a_mode, b_mode, tn, wg, p["unroll"], epi)
+    src = _cpu_kernel(name, m, n, k, a_mode, b_mode, tn, wg, p["unroll"], epi, cs)
     args = ("Apacked" if pack_a else "A", "Bpacked" if pack_b else "B", "C", *extra_args)
     gsize = (panels, -(-mblocks // wg) * wg)
     launches.append(GemmLaunch(name, src, gsize, (1, wg), args))
     return GemmPlan(tuple(launches), temps, 2 * m * n * k)
 
 
-def _gpu_plan(m, n, k, trans_a, trans_b, epi, p) -> GemmPlan:
+def _gpu_plan(m, n, k, trans_a, trans_b, epi, p, cs=None) -> GemmPlan:
     """Plan the __local-tiled kernel for the GPU kind."""
     wg = tuple(p["wg"])
     tile_n, tile_m = wg[0] * p["rn"], wg[1] * p["rm"]
@@ -403,9 +446,10 @@ def _gpu_plan(m, n, k, trans_a, trans_b, epi, p) -> GemmPlan:
         rn=p["rn"],
         tk=p["tk"],
         epi=epi,
+        cs=cs,
     )
     gsize = (-(-n // tile_n) * wg[0], -(-m // tile_m) * wg[1])
-    extra_args = tuple(f"E{i}" for i in range(len(epi.extras)))
+    extra_args = tuple(f"E{i}" for i in range(len(epi.extras))) + _cs_args(cs)
     launch = GemmLaunch(name, src, gsize, wg, ("A", "B", "C", *extra_args))
     return GemmPlan((launch,), {}, 2 * m * n * k)
 
@@ -420,6 +464,7 @@ def plan_gemm(
     epilogue: GemmEpilogue | None = None,
     device_kind: str = "cpu",
     params: dict | None = None,
+    colsum: GemmEpilogue | None = None,
 ) -> GemmPlan:
     """Plan C[M,N] = epilogue(op(A) @ op(B)) for float32 row-major buffers.
 
@@ -430,6 +475,8 @@ def plan_gemm(
         epilogue: fused elementwise work on each C element; None means a plain store.
         device_kind: 'cpu' (register-tiled, for pocl) or 'gpu' (``__local`` tiled).
         params: overrides of ``DEFAULT_PARAMS[device_kind]`` for tuning.
+        colsum: also write ``S[j] = colsum.expr(sum_k op(B)[k][j], f0, ...)`` (a bias gradient
+            beside dW); its extras ('col' or 'scalar') are bound as F0, F1, ...
 
     Example:
         >>> plan = plan_gemm(1024, 1024, 1024)
@@ -438,5 +485,10 @@ def plan_gemm(
     """
     epilogue = GemmEpilogue() if epilogue is None else epilogue
     p = _check_args(m, n, k, epilogue, device_kind, params)
+    if colsum is not None:
+        _check_args(m, n, k, colsum, device_kind, params)
+        if set(colsum.extras) - {"col", "scalar"}:
+            raise ValueError(f"plan_gemm: colsum extras must be 'col' or 'scalar', got "
+                             f"{colsum.extras}")
     planner = _cpu_plan if device_kind == "cpu" else _gpu_plan
-    return planner(m, n, k, bool(trans_a), bool(trans_b), epilogue, p)
+    return planner(m, n, k, bool(trans_a), bool(trans_b), epilogue, p, colsum)

@@ -20,8 +20,9 @@ def _combine(op: str, dtype: str) -> str:
     raise ValueError(op)
 
 
-def render_reduce(op: str, in_dtype: str, out_dtype: str, view, axes: tuple[int, ...],
-                  init: str) -> tuple[str, int]:
+def render_reduce(
+    op: str, in_dtype: str, out_dtype: str, view, axes: tuple[int, ...], init: str
+) -> tuple[str, int]:
     """Source reducing ``view`` (shape, strides, offset) over ``axes``; returns (src, outputs).
 
     argmax / argmin take a single axis and keep the first extreme (NaN is skipped like TF.js).
@@ -71,6 +72,8 @@ def render_reduce(op: str, in_dtype: str, out_dtype: str, view, axes: tuple[int,
         lines.append(f"  {'  ' * d}}}")
     lines.append(f"  out0[gid] = {'besti' if arg else 'acc'};")
     params = kernel_params([("out0", out_dtype, True), ("src", in_dtype, False)])
-    src = (f"{PREAMBLE}\n__kernel void KNAME({params}) {{\n  const int gid = get_global_id(0);\n"
-           f"  if (gid >= {total}) return;\n" + "\n".join(lines) + "\n}\n")
+    src = (
+        f"{PREAMBLE}\n__kernel void KNAME({params}) {{\n  const int gid = get_global_id(0);\n"
+        f"  if (gid >= {total}) return;\n" + "\n".join(lines) + "\n}\n"
+    )
     return src, total

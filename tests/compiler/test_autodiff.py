@@ -80,16 +80,33 @@ def check_grad(build, specs, seed=0, rtol=1e-5, atol=1e-7):
 
 # --- unary -----------------------------------------------------------------------------------
 UNARY = {
-    "neg": (-2, 2, ()), "abs": (-2, 2, (0,)), "exp": (-2, 2, ()), "log": (0.2, 3, ()),
-    "sqrt": (0.2, 3, ()), "rsqrt": (0.2, 3, ()), "square": (-2, 2, ()),
-    "reciprocal": (0.3, 3, ()), "relu": (-2, 2, (0,)), "relu6": (-2, 8, (0, 6)),
-    "elu": (-2, 2, (0,)), "selu": (-2, 2, (0,)), "sigmoid": (-4, 4, ()), "tanh": (-2, 2, ()),
-    "softplus": (-4, 4, ()), "sin": (-3, 3, ()), "cos": (-3, 3, ()), "log1p": (-0.8, 3, ()),
-    "expm1": (-2, 2, ()), "erf": (-2, 2, ()), "leaky_relu": (-2, 2, (0,)),
+    "neg": (-2, 2, ()),
+    "abs": (-2, 2, (0,)),
+    "exp": (-2, 2, ()),
+    "log": (0.2, 3, ()),
+    "sqrt": (0.2, 3, ()),
+    "rsqrt": (0.2, 3, ()),
+    "square": (-2, 2, ()),
+    "reciprocal": (0.3, 3, ()),
+    "relu": (-2, 2, (0,)),
+    "relu6": (-2, 8, (0, 6)),
+    "elu": (-2, 2, (0,)),
+    "selu": (-2, 2, (0,)),
+    "sigmoid": (-4, 4, ()),
+    "tanh": (-2, 2, ()),
+    "softplus": (-4, 4, ()),
+    "sin": (-3, 3, ()),
+    "cos": (-3, 3, ()),
+    "log1p": (-0.8, 3, ()),
+    "expm1": (-2, 2, ()),
+    "erf": (-2, 2, ()),
+    "leaky_relu": (-2, 2, (0,)),
     "clip_by_value": (-2, 2, (-1, 1.5)),
 }
-UNARY_ATTRS = {"leaky_relu": {"alpha": 0.3},
-               "clip_by_value": {"clip_value_min": -1.0, "clip_value_max": 1.5}}
+UNARY_ATTRS = {
+    "leaky_relu": {"alpha": 0.3},
+    "clip_by_value": {"clip_value_min": -1.0, "clip_value_max": 1.5},
+}
 ZERO_GRAD = ["step", "floor", "ceil", "round", "sign"]
 
 
@@ -105,19 +122,60 @@ def test_piecewise_constant_ops_have_zero_gradient(op):
 
 
 def test_every_differentiable_op_is_covered():
-    covered = set(UNARY) | set(BINARY) | set(ZERO_GRAD) | {
-        "sum", "prod", "max", "min", "softmax", "log_softmax", "matmul", "slice", "pad",
-        "concat", "reverse", "transpose", "reshape", "broadcast_to", "gather", "where", "cast"}
+    covered = (
+        set(UNARY)
+        | set(BINARY)
+        | set(ZERO_GRAD)
+        | {
+            "sum",
+            "prod",
+            "max",
+            "min",
+            "softmax",
+            "log_softmax",
+            "matmul",
+            "slice",
+            "pad",
+            "concat",
+            "reverse",
+            "transpose",
+            "reshape",
+            "broadcast_to",
+            "gather",
+            "where",
+            "cast",
+        }
+    )
     with_rule = {n for n, d in OPS.items() if d.grad is not None}
-    assert with_rule - covered <= {"is_nan", "logical_not", "equal", "not_equal", "greater",
-                                   "greater_equal", "less", "less_equal", "logical_and",
-                                   "logical_or", "floor_div", "argmax", "argmin", "one_hot"}
+    assert with_rule - covered <= {
+        "is_nan",
+        "logical_not",
+        "equal",
+        "not_equal",
+        "greater",
+        "greater_equal",
+        "less",
+        "less_equal",
+        "logical_and",
+        "logical_or",
+        "floor_div",
+        "argmax",
+        "argmin",
+        "one_hot",
+    }
 
 
 # --- binary with broadcasting ----------------------------------------------------------------
 BINARY = {
-    "add": (-2, 2), "sub": (-2, 2), "mul": (-2, 2), "div": (0.5, 2), "pow": (0.5, 2),
-    "maximum": (-2, 2), "minimum": (-2, 2), "squared_difference": (-2, 2), "mod": (0.6, 3),
+    "add": (-2, 2),
+    "sub": (-2, 2),
+    "mul": (-2, 2),
+    "div": (0.5, 2),
+    "pow": (0.5, 2),
+    "maximum": (-2, 2),
+    "minimum": (-2, 2),
+    "squared_difference": (-2, 2),
+    "mod": (0.6, 3),
 }
 SHAPE_PAIRS = [((3, 4), (3, 4)), ((3, 4), (4,)), ((), (3, 4)), ((3, 1), (1, 4))]
 
@@ -129,8 +187,9 @@ def test_binary_broadcast(op, shapes):
     sa, sb = shapes
     seed = 3
     if op in ("maximum", "minimum"):  # shift b so that no pair ties
-        check_grad(lambda a, b: M(op, a, M("add", b, 0.013)), [(sa, lo, hi), (sb, lo, hi)],
-                   seed=seed)
+        check_grad(
+            lambda a, b: M(op, a, M("add", b, 0.013)), [(sa, lo, hi), (sb, lo, hi)], seed=seed
+        )
         return
     if op == "mod":  # keep a / b away from integers, where mod jumps
         rng = np.random.default_rng(seed)
@@ -155,9 +214,19 @@ def _check_at(build, ins, vals, seed=0):
     fwd = Graph(ins, [y])
     for k in range(len(ins)):
         u = rng.standard_normal(ins[k].shape)
-        f = [float(np.sum(interpret(fwd, [v + s * EPS * u if j == k else v
-                                          for j, v in enumerate(vals)], "float64")[0] * wv))
-             for s in (1, -1)]
+        f = [
+            float(
+                np.sum(
+                    interpret(
+                        fwd,
+                        [v + s * EPS * u if j == k else v for j, v in enumerate(vals)],
+                        "float64",
+                    )[0]
+                    * wv
+                )
+            )
+            for s in (1, -1)
+        ]
         assert float(np.sum(gvals[k] * u)) == pytest.approx((f[0] - f[1]) / (2 * EPS), rel=1e-5)
 
 
@@ -169,20 +238,28 @@ def test_pow_negative_base_integer_exponent():
 
 def test_where_and_comparison_inputs():
     # c only steers the choice: its gradient is None and its finite difference 0.
-    check_grad(lambda a, b, c: M("where", M("greater", c, 0.0), a, M("mul", b, 2.0)),
-               [((3, 4), -2, 2), ((4,), -2, 2), ((3, 1), -2, 2, (0,))])
+    check_grad(
+        lambda a, b, c: M("where", M("greater", c, 0.0), a, M("mul", b, 2.0)),
+        [((3, 4), -2, 2), ((4,), -2, 2), ((3, 1), -2, 2, (0,))],
+    )
 
 
 def test_cast_float_to_float_and_int_paths():
-    check_grad(lambda x: M("mul", M("cast", x, dtype="float32"),
-                           M("cast", M("cast", x, dtype="int32"), dtype="float32")),
-               [((6,), 0.1, 3.9, (1, 2, 3))])
+    check_grad(
+        lambda x: M(
+            "mul",
+            M("cast", x, dtype="float32"),
+            M("cast", M("cast", x, dtype="int32"), dtype="float32"),
+        ),
+        [((6,), 0.1, 3.9, (1, 2, 3))],
+    )
 
 
 def test_node_used_several_times_accumulates():
     check_grad(lambda x: M("add", M("mul", x, x), x), [((5,), -2, 2)])
-    check_grad(lambda x: M("mul", M("exp", x), M("sum", M("mul", x, M("sin", x)))),
-               [((2, 3), -2, 2)])
+    check_grad(
+        lambda x: M("mul", M("exp", x), M("sum", M("mul", x, M("sin", x)))), [((2, 3), -2, 2)]
+    )
 
 
 def test_gradient_of_input_wrt_itself_and_unrelated():
@@ -196,8 +273,11 @@ def test_gradient_of_input_wrt_itself_and_unrelated():
 
 # --- reductions, softmax, matmul -------------------------------------------------------------
 @pytest.mark.parametrize("op", ["sum", "prod", "max", "min"])
-@pytest.mark.parametrize("axes,keep", [(None, False), ((1,), True), ((0, 2), False),
-                                       ((2,), False), ((0, 1, 2), True)], ids=str)
+@pytest.mark.parametrize(
+    "axes,keep",
+    [(None, False), ((1,), True), ((0, 2), False), ((2,), False), ((0, 1, 2), True)],
+    ids=str,
+)
 def test_reductions(op, axes, keep):
     lo, hi = (0.5, 1.5) if op == "prod" else (-2, 2)
     check_grad(lambda x: M(op, x, axes=axes, keep_dims=keep), [((2, 3, 4), lo, hi)])
@@ -210,20 +290,28 @@ def test_softmax(op, shape):
 
 
 def test_softmax_cross_entropy_composite():
-    check_grad(lambda x, t: M("neg", M("sum", M("mul", t, M("log_softmax", x)), axes=1)),
-               [((3, 5), -2, 2), ((3, 5), 0, 1)])
+    check_grad(
+        lambda x, t: M("neg", M("sum", M("mul", t, M("log_softmax", x)), axes=1)),
+        [((3, 5), -2, 2), ((3, 5), 0, 1)],
+    )
 
 
 @pytest.mark.parametrize("ta,tb", list(itertools.product([False, True], repeat=2)))
 def test_matmul_transpose_flags(ta, tb):
     m, n, k = 3, 4, 5
-    check_grad(lambda a, b: M("matmul", a, b, transpose_a=ta, transpose_b=tb),
-               [((k, m) if ta else (m, k), -1, 1), ((n, k) if tb else (k, n), -1, 1)])
+    check_grad(
+        lambda a, b: M("matmul", a, b, transpose_a=ta, transpose_b=tb),
+        [((k, m) if ta else (m, k), -1, 1), ((n, k) if tb else (k, n), -1, 1)],
+    )
 
 
 def test_dense_layer_chain():
-    check_grad(lambda x, w, b: M("relu", M("add", M("matmul", x, w), b)),
-               [((4, 3), -1, 1), ((3, 5), -1, 1), ((5,), -1, 1)], seed=7, atol=1e-6)
+    check_grad(
+        lambda x, w, b: M("relu", M("add", M("matmul", x, w), b)),
+        [((4, 3), -1, 1), ((3, 5), -1, 1), ((5,), -1, 1)],
+        seed=7,
+        atol=1e-6,
+    )
 
 
 # --- movement and injective ------------------------------------------------------------------
@@ -233,8 +321,9 @@ MOVES = {
     "reverse": lambda x: M("reverse", x, axes=(0, 2)),
     "transpose": lambda x: M("transpose", x, perm=(2, 0, 1)),
     "reshape": lambda x: M("reshape", x, shape=(6, 4)),
-    "broadcast_to": lambda x: M("broadcast_to", M("slice", x, begin=(0, 1, 0), size=(3, 1, 4)),
-                                shape=(2, 3, 5, 4)),
+    "broadcast_to": lambda x: M(
+        "broadcast_to", M("slice", x, begin=(0, 1, 0), size=(3, 1, 4)), shape=(2, 3, 5, 4)
+    ),
 }
 
 

@@ -20,15 +20,20 @@ def run_graph(graph: Graph, inputs: list[np.ndarray]) -> list[np.ndarray]:
     """Compile ``graph``, run it on the default device and download every output."""
     dev = get_device()
     runner = dev.prepare(compile_graph(graph, device_kind=dev.kind))
-    bufs = [dev.upload(np.ascontiguousarray(a, NP_DTYPE[n.dtype]))
-            for a, n in zip(inputs, graph.inputs, strict=True)]
+    bufs = [
+        dev.upload(np.ascontiguousarray(a, NP_DTYPE[n.dtype]))
+        for a, n in zip(inputs, graph.inputs, strict=True)
+    ]
     outs = runner.run(bufs)
-    return [dev.download(b, o.shape, NP_DTYPE[o.dtype])
-            for b, o in zip(outs, graph.outputs, strict=True)]
+    return [
+        dev.download(b, o.shape, NP_DTYPE[o.dtype])
+        for b, o in zip(outs, graph.outputs, strict=True)
+    ]
 
 
-def check_graph(graph: Graph, inputs: list[np.ndarray], rtol: float = 1e-3,
-                atol: float = 1e-4) -> list[np.ndarray]:
+def check_graph(
+    graph: Graph, inputs: list[np.ndarray], rtol: float = 1e-3, atol: float = 1e-4
+) -> list[np.ndarray]:
     """Device (float32) against the interpreter (float64); exact for int and bool outputs."""
     got = run_graph(graph, inputs)
     want = interpret(graph, inputs, precision="float64")

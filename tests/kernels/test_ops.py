@@ -36,14 +36,32 @@ def rand_bool(shape) -> np.ndarray:
 # --- elementwise unary -----------------------------------------------------------------------
 # op -> (input range, attrs); ranges keep every op inside its domain.
 UNARY = {
-    "neg": ((-3, 3), {}), "abs": ((-3, 3), {}), "sign": ((-3, 3), {}), "exp": ((-3, 3), {}),
-    "log": ((0.1, 5), {}), "sqrt": ((0.0, 5), {}), "rsqrt": ((0.1, 5), {}),
-    "square": ((-3, 3), {}), "reciprocal": ((0.2, 4), {}), "relu": ((-3, 3), {}),
-    "relu6": ((-3, 9), {}), "step": ((-3, 3), {}), "elu": ((-3, 3), {}), "selu": ((-3, 3), {}),
-    "sigmoid": ((-8, 8), {}), "tanh": ((-4, 4), {}), "softplus": ((-8, 8), {}),
-    "sin": ((-4, 4), {}), "cos": ((-4, 4), {}), "log1p": ((-0.9, 4), {}),
-    "expm1": ((-3, 3), {}), "erf": ((-3, 3), {}), "floor": ((-3, 3), {}), "ceil": ((-3, 3), {}),
-    "round": ((-3, 3), {}), "leaky_relu": ((-3, 3), {"alpha": 0.3}),
+    "neg": ((-3, 3), {}),
+    "abs": ((-3, 3), {}),
+    "sign": ((-3, 3), {}),
+    "exp": ((-3, 3), {}),
+    "log": ((0.1, 5), {}),
+    "sqrt": ((0.0, 5), {}),
+    "rsqrt": ((0.1, 5), {}),
+    "square": ((-3, 3), {}),
+    "reciprocal": ((0.2, 4), {}),
+    "relu": ((-3, 3), {}),
+    "relu6": ((-3, 9), {}),
+    "step": ((-3, 3), {}),
+    "elu": ((-3, 3), {}),
+    "selu": ((-3, 3), {}),
+    "sigmoid": ((-8, 8), {}),
+    "tanh": ((-4, 4), {}),
+    "softplus": ((-8, 8), {}),
+    "sin": ((-4, 4), {}),
+    "cos": ((-4, 4), {}),
+    "log1p": ((-0.9, 4), {}),
+    "expm1": ((-3, 3), {}),
+    "erf": ((-3, 3), {}),
+    "floor": ((-3, 3), {}),
+    "ceil": ((-3, 3), {}),
+    "round": ((-3, 3), {}),
+    "leaky_relu": ((-3, 3), {"alpha": 0.3}),
     "clip_by_value": ((-3, 3), {"clip_value_min": -1.0, "clip_value_max": 1.5}),
     "is_nan": ((-3, 3), {}),
 }
@@ -81,8 +99,9 @@ def test_unary_int_to_float_op_casts(check_graph):
 def test_rounding_halves_match_numpy(run_graph):
     x = inp(0, (8,))
     xs = np.array([-2.5, -1.5, -0.5, 0.5, 1.5, 2.5, 0.49, -0.51], np.float32)
-    (r, f, c) = run_graph(Graph([x], [make("round", [x]), make("floor", [x]),
-                                      make("ceil", [x])]), [xs])
+    (r, f, c) = run_graph(
+        Graph([x], [make("round", [x]), make("floor", [x]), make("ceil", [x])]), [xs]
+    )
     np.testing.assert_array_equal(r, np.round(xs))
     np.testing.assert_array_equal(f, np.floor(xs))
     np.testing.assert_array_equal(c, np.ceil(xs))
@@ -112,10 +131,22 @@ def test_scalar_graph(check_graph):
 
 # --- elementwise binary ----------------------------------------------------------------------
 BINARY = {
-    "add": (-3, 3), "sub": (-3, 3), "mul": (-3, 3), "div": (0.5, 3), "floor_div": (0.5, 3),
-    "mod": (0.5, 3), "pow": (0.5, 2), "maximum": (-3, 3), "minimum": (-3, 3),
-    "squared_difference": (-3, 3), "equal": (-2, 2), "not_equal": (-2, 2), "greater": (-3, 3),
-    "greater_equal": (-3, 3), "less": (-3, 3), "less_equal": (-3, 3),
+    "add": (-3, 3),
+    "sub": (-3, 3),
+    "mul": (-3, 3),
+    "div": (0.5, 3),
+    "floor_div": (0.5, 3),
+    "mod": (0.5, 3),
+    "pow": (0.5, 2),
+    "maximum": (-3, 3),
+    "minimum": (-3, 3),
+    "squared_difference": (-3, 3),
+    "equal": (-2, 2),
+    "not_equal": (-2, 2),
+    "greater": (-3, 3),
+    "greater_equal": (-3, 3),
+    "less": (-3, 3),
+    "less_equal": (-3, 3),
 }
 
 
@@ -161,8 +192,20 @@ def test_broadcast_against_numpy(run_graph):
     np.testing.assert_allclose(got, av * bv, rtol=1e-6)
 
 
-INT_BINARY = ["add", "sub", "mul", "div", "floor_div", "mod", "maximum", "minimum",
-              "squared_difference", "equal", "greater", "less_equal"]
+INT_BINARY = [
+    "add",
+    "sub",
+    "mul",
+    "div",
+    "floor_div",
+    "mod",
+    "maximum",
+    "minimum",
+    "squared_difference",
+    "equal",
+    "greater",
+    "less_equal",
+]
 
 
 @pytest.mark.parametrize("op", INT_BINARY)
@@ -200,8 +243,7 @@ def test_float_mod_floor_semantics(run_graph):
     a, b = inp(0, (6,)), inp(1, (6,))
     av = np.array([5.5, -5.5, 5.5, -5.5, 3.0, -3.0], np.float32)
     bv = np.array([2.0, 2.0, -2.0, -2.0, 1.5, 1.5], np.float32)
-    (m, fd) = run_graph(Graph([a, b], [make("mod", [a, b]), make("floor_div", [a, b])]),
-                        [av, bv])
+    (m, fd) = run_graph(Graph([a, b], [make("mod", [a, b]), make("floor_div", [a, b])]), [av, bv])
     np.testing.assert_allclose(m, np.mod(av, bv), atol=1e-6)
     np.testing.assert_array_equal(fd, np.floor_divide(av, bv))
 
@@ -217,8 +259,13 @@ def test_mixed_dtypes_upcast(check_graph):
 # --- bool, comparisons, where, cast ----------------------------------------------------------
 def test_logical_ops(check_graph):
     a, b = inp(0, (33,), "bool"), inp(1, (33,), "bool")
-    outs = [make("logical_and", [a, b]), make("logical_or", [a, b]), make("logical_not", [a]),
-            make("equal", [a, b]), make("mul", [a, b])]
+    outs = [
+        make("logical_and", [a, b]),
+        make("logical_or", [a, b]),
+        make("logical_not", [a]),
+        make("equal", [a, b]),
+        make("mul", [a, b]),
+    ]
     av, bv = rand_bool((33,)), rand_bool((33,))
     got = check_graph(Graph([a, b], outs), [av, bv])
     np.testing.assert_array_equal(got[0], av & bv)
@@ -258,14 +305,16 @@ CASTS = list(itertools.permutations(["float32", "int32", "bool"], 2))
 def test_cast(src, dst, check_graph):
     x = inp(0, (12,), src)
     vals = {
-        "float32": np.array([-2.7, -1.5, -0.2, 0.0, 0.3, 1.0, 1.5, 2.9, -0.0, 7.99, -7.99, 3.0],
-                            np.float32),
+        "float32": np.array(
+            [-2.7, -1.5, -0.2, 0.0, 0.3, 1.0, 1.5, 2.9, -0.0, 7.99, -7.99, 3.0], np.float32
+        ),
         "int32": np.array([-5, -1, 0, 1, 2, 3, 100, -100, 0, 7, 8, 9], np.int32),
         "bool": np.array([True, False] * 6),
     }[src]
     (got,) = check_graph(Graph([x], [make("cast", [x], dtype=dst)]), [vals])
-    np.testing.assert_array_equal(got, vals.astype({"float32": np.float32, "int32": np.int32,
-                                                     "bool": bool}[dst]))
+    np.testing.assert_array_equal(
+        got, vals.astype({"float32": np.float32, "int32": np.int32, "bool": bool}[dst])
+    )
 
 
 # --- NaN -------------------------------------------------------------------------------------
@@ -273,10 +322,17 @@ def test_nan_propagation(run_graph):
     x, y = inp(0, (4,)), inp(1, (4,))
     xv = np.array([np.nan, 1.0, -1.0, np.nan], np.float32)
     yv = np.array([0.0, np.nan, 2.0, np.nan], np.float32)
-    outs = [make("relu", [x]), make("maximum", [x, y]), make("minimum", [x, y]),
-            make("sum", [x], axes=0), make("max", [y], axes=0), make("min", [y], axes=0),
-            make("is_nan", [x]), make("relu6", [x]), make("clip_by_value", [x],
-                                                          clip_value_min=0, clip_value_max=1)]
+    outs = [
+        make("relu", [x]),
+        make("maximum", [x, y]),
+        make("minimum", [x, y]),
+        make("sum", [x], axes=0),
+        make("max", [y], axes=0),
+        make("min", [y], axes=0),
+        make("is_nan", [x]),
+        make("relu6", [x]),
+        make("clip_by_value", [x], clip_value_min=0, clip_value_max=1),
+    ]
     got = run_graph(Graph([x, y], outs), [xv, yv])
     np.testing.assert_array_equal(got[0], [np.nan, 1.0, 0.0, np.nan])
     np.testing.assert_array_equal(got[1], [np.nan, np.nan, 2.0, np.nan])
@@ -297,8 +353,9 @@ def test_sum_every_axis_combination(axes, keep_dims, run_graph):
     x = inp(0, SHAPE3)
     xv = rand(SHAPE3)
     (got,) = run_graph(Graph([x], [make("sum", [x], axes=axes, keep_dims=keep_dims)]), [xv])
-    np.testing.assert_allclose(got, xv.astype(np.float64).sum(axis=axes, keepdims=keep_dims),
-                               rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(
+        got, xv.astype(np.float64).sum(axis=axes, keepdims=keep_dims), rtol=1e-5, atol=1e-5
+    )
 
 
 @pytest.mark.parametrize("op", ["sum", "prod", "max", "min"])
@@ -345,8 +402,9 @@ def test_reduce_non_contiguous(view, axes, check_graph):
 
 def test_reduce_of_elementwise(check_graph):
     x, y = inp(0, (8, 9)), inp(1, (9,))
-    check_graph(Graph([x, y], [make("max", [make("mul", [x, y])], axes=1)]),
-                [rand((8, 9)), rand((9,))])
+    check_graph(
+        Graph([x, y], [make("max", [make("mul", [x, y])], axes=1)]), [rand((8, 9)), rand((9,))]
+    )
 
 
 @pytest.mark.parametrize("op", ["argmax", "argmin"])
@@ -360,18 +418,25 @@ def test_arg_reductions(op, axis, check_graph):
 
 def test_arg_reductions_skip_nan_like_tfjs(run_graph):
     x = inp(0, (4, 4))
-    xv = np.array([[1, np.nan, 3, 2], [np.nan, 5, 6, 0], [-1, -2, np.nan, -3],
-                   [np.nan, np.nan, np.nan, np.nan]], np.float32)
-    (mx, mn) = run_graph(Graph([x], [make("argmax", [x], axis=1), make("argmin", [x], axis=1)]),
-                         [xv])
+    xv = np.array(
+        [
+            [1, np.nan, 3, 2],
+            [np.nan, 5, 6, 0],
+            [-1, -2, np.nan, -3],
+            [np.nan, np.nan, np.nan, np.nan],
+        ],
+        np.float32,
+    )
+    (mx, mn) = run_graph(
+        Graph([x], [make("argmax", [x], axis=1), make("argmin", [x], axis=1)]), [xv]
+    )
     np.testing.assert_array_equal(mx, [2, 0, 0, 0])  # a leading NaN stays, later ones skip
     np.testing.assert_array_equal(mn, [0, 0, 3, 0])
 
 
 def test_argmax_int_and_transposed(check_graph):
     x = inp(0, (5, 7), "int32")
-    check_graph(Graph([x], [make("argmax", [make("transpose", [x])], axis=1)]),
-                [rand_int((5, 7))])
+    check_graph(Graph([x], [make("argmax", [make("transpose", [x])], axis=1)]), [rand_int((5, 7))])
 
 
 # --- softmax ---------------------------------------------------------------------------------
@@ -421,8 +486,9 @@ def test_movement_outputs(op, run_graph):
 def test_chained_views(run_graph):
     x = inp(0, (6, 8))
     xv = rand((6, 8))
-    v = make("reverse", [make("slice", [make("transpose", [x]), ], begin=(1, 2), size=(5, 3))],
-             axes=(0,))
+    v = make(
+        "reverse", [make("slice", [make("transpose", [x])], begin=(1, 2), size=(5, 3))], axes=(0,)
+    )
     (got,) = run_graph(Graph([x], [v]), [xv])
     np.testing.assert_array_equal(got, xv.T[1:6, 2:5][::-1])
 
@@ -452,8 +518,7 @@ def test_input_returned_directly_and_twice(run_graph):
 def test_gather_2d_indices(axis, check_graph):
     x, i = inp(0, (10, 4)), inp(1, (2, 3), "int32")
     iv = np.array([[0, 3, 3], [1, 2, 0]], np.int32)
-    (got,) = check_graph(Graph([x, i], [make("gather", [x, i], axis=axis)]),
-                         [rand((10, 4)), iv])
+    (got,) = check_graph(Graph([x, i], [make("gather", [x, i], axis=axis)]), [rand((10, 4)), iv])
     assert got.shape == ((2, 3, 4) if axis == 0 else (10, 2, 3))
 
 
@@ -510,10 +575,12 @@ def test_matmul_flags_and_ragged_sizes(ta, tb, mnk, check_graph):
     a = inp(0, (k, m) if ta else (m, k))
     b = inp(1, (n, k) if tb else (k, n))
     av, bv = rand(a.shape), rand(b.shape)
-    (got,) = check_graph(Graph([a, b], [make("matmul", [a, b], transpose_a=ta, transpose_b=tb)]),
-                         [av, bv])
-    np.testing.assert_allclose(got, (av.T if ta else av) @ (bv.T if tb else bv), rtol=1e-4,
-                               atol=1e-4)
+    (got,) = check_graph(
+        Graph([a, b], [make("matmul", [a, b], transpose_a=ta, transpose_b=tb)]), [av, bv]
+    )
+    np.testing.assert_allclose(
+        got, (av.T if ta else av) @ (bv.T if tb else bv), rtol=1e-4, atol=1e-4
+    )
 
 
 def test_matmul_view_operands(check_graph):
@@ -521,8 +588,11 @@ def test_matmul_view_operands(check_graph):
     at = make("transpose", [a])  # (6, 9), read in place as a transposed operand
     bt = make("transpose", [b])  # (9, 11)
     bs = make("slice", [b], begin=(1, 0), size=(9, 9))  # an offset view: must be copied
-    outs = [make("matmul", [at, bt]), make("matmul", [at, bs], transpose_b=True),
-            make("relu", [make("matmul", [bt, at], transpose_a=True, transpose_b=True)])]
+    outs = [
+        make("matmul", [at, bt]),
+        make("matmul", [at, bs], transpose_b=True),
+        make("relu", [make("matmul", [bt, at], transpose_a=True, transpose_b=True)]),
+    ]
     check_graph(Graph([a, b], outs), [rand((9, 6)), rand((11, 9))])
 
 

@@ -1,0 +1,167 @@
+"""Fused groups in the IR, and the graph analysis the fusion passes share.
+
+A group of K outputs becomes K ``fused`` nodes that share one ``body`` (a small Graph whose
+'input' nodes correspond positionally to the fused nodes' inputs); attribute ``out`` says which
+body output a node is. The lowerer emits one kernel per body; the interpreter evaluates the body.
+Dumps show ``%5: f32[32,32] = fused_dense[matmul+add+relu] %x, %w0, %b0``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+import networkx as nx
+import numpy as np
+
+from .ir import Graph, IRError, Node
+from .ops import OpDef, register
+
+FUSED = "fused"  # the fusion kind of the 'fused' op itself: already a kernel
+KINDS = ("pointwise", "dense", "reduce")
+
+
+def _fused_infer(types, attrs):
+    body: Graph = attrs["body"]
+    want = [(i.shape, i.dtype) for i in body.inputs]
+    got = [(tuple(s), d) for s, d in types]
+    if got != want:
+        raise IRError(f"fused_{attrs['kind']}: inputs {got} do not match its body's {want}")
+    o = body.outputs[attrs["out"]]
+    return o.shape, o.dtype
+
+
+def _fused_ref(*args, kind, body, out, summary=""):
+    from .interpreter import interpret
+
+    wide = any(np.asarray(a).dtype == np.float64 for a in args)
+    return interpret(body, list(args), precision="float64" if wide else "float32")[out]
+
+
+register(OpDef("fused", FUSED, _fused_infer, _fused_ref, None, None,
+               doc="a fused group: one kernel computing its body's outputs"))
+
+
+@dataclass
+class Group:
+    """A set of nodes of one graph that will become one kernel."""
+
+    kind: str
+    nodes: list[Node]
+    summary: str = ""
+    extra: dict = field(default_factory=dict)
+
+
+def summarize(nodes: Iterable[Node]) -> str:
+    """``matmul+add+relu``: the compute ops of a group, in order, for dumps and kernel names."""
+    ops = [n.op for n in nodes if n.op not in ("const", "reshape", "broadcast_to")]
+    return "+".join(ops) if len(ops) <= 6 else "+".join(ops[:5]) + f"+..{len(ops) - 5}"
+
+
+def digraph(graph: Graph) -> nx.DiGraph:
+    """The dependency graph over node ids (edge operand -> user)."""
+    g = nx.DiGraph()
+    for n in graph.nodes:
+        g.add_node(id(n))
+        for i in n.inputs:
+            g.add_edge(id(i), id(n))
+    return g
+
+
+def convex(g: nx.DiGraph, members: set[int]) -> bool:
+    """True when no path leaves ``members`` and re-enters it (contracting it makes no cycle)."""
+    frontier = [s for m in members for s in g.successors(m) if s not in members]
+    seen = set(frontier)
+    while frontier:
+        n = frontier.pop()
+        for s in g.successors(n):
+            if s in members:
+                return False
+            if s not in seen:
+                seen.add(s)
+                frontier.append(s)
+    return True
+
+
+def contract(graph: Graph, groups: list[Group]) -> Graph:
+    """A new graph where each group is replaced by its fused nodes (one per group output)."""
+    if not groups:
+        return graph
+    member = {id(n): k for k, gr in enumerate(groups) for n in gr.nodes}
+    users = graph.users()
+    out_ids = {id(o) for o in graph.outputs}
+    new: dict[int, Node] = {id(i): i for i in graph.inputs}
+
+    def get(n: Node) -> Node:
+        if id(n) not in new:
+            if id(n) in member:
+                build(member[id(n)])
+            else:
+                ins = [get(i) for i in n.inputs]
+                same = all(a is b for a, b in zip(ins, n.inputs, strict=True))
+                new[id(n)] = n if same else _clone(n, ins)
+        return new[id(n)]
+
+    def build(k: int) -> None:
+        gr = groups[k]
+        ids = {id(n) for n in gr.nodes}
+        ins: list[Node] = []
+        seen: set[int] = set()
+        for n in gr.nodes:
+            for i in n.inputs:
+                if id(i) not in ids and id(i) not in seen and i.op != "const":
+                    seen.add(id(i))
+                    ins.append(i)
+        outs = [n for n in gr.nodes
+                if id(n) in out_ids or any(id(u) not in ids for u in users.get(id(n), []))]
+        bmap: dict[int, Node] = {}
+        binputs = []
+        for j, i in enumerate(ins):
+            x = Node("input", (), {"index": j, "role": "input"}, i.shape, i.dtype)
+            x.name = f"a{j}"
+            bmap[id(i)] = x
+            binputs.append(x)
+        for n in gr.nodes:
+            bmap[id(n)] = _clone(n, [bmap.get(id(i), i) for i in n.inputs])
+        body = Graph(binputs, [bmap[id(o)] for o in outs], f"fused_{gr.kind}")
+        outer = [get(i) for i in ins]
+        summary = gr.summary or summarize(gr.nodes)
+        for j, o in enumerate(outs):
+            attrs = {"kind": gr.kind, "body": body, "out": j, "summary": summary}
+            attrs.update(gr.extra)
+            new[id(o)] = Node("fused", outer, attrs, o.shape, o.dtype)
+
+    for n in graph.nodes:
+        get(n)
+    return Graph(graph.inputs, [get(o) for o in graph.outputs], graph.name)
+
+
+def _clone(n: Node, inputs: list[Node]) -> Node:
+    c = Node(n.op, inputs, dict(n.attrs), n.shape, n.dtype)
+    c.name = n.name
+    return c
+
+
+def fused_groups(graph: Graph) -> dict[int, list[Node]]:
+    """id(body) -> its fused nodes in the graph (in output order)."""
+    out: dict[int, list[Node]] = {}
+    for n in graph.nodes:
+        if n.op == "fused":
+            out.setdefault(id(n.attrs["body"]), []).append(n)
+    return out
+
+
+def kernel_count(graph: Graph) -> int:
+    """Compute kernels the graph lowers to at least (one per fused body or compute node)."""
+    from .ops import MOVEMENT, OPS, SOURCE
+
+    bodies = set()
+    count = 0
+    for n in graph.nodes:
+        if n.op == "fused":
+            if id(n.attrs["body"]) not in bodies:
+                bodies.add(id(n.attrs["body"]))
+                count += 1
+        elif OPS[n.op].kind not in (MOVEMENT, SOURCE):
+            count += 1
+    return count
