@@ -15,6 +15,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -247,6 +248,25 @@ def profile_runs(dumps: list[Dumped], steps: int) -> None:
         d.times = [None] * len(d.exe.launches)
         for i, t in zip(ran, med, strict=True):
             d.times[i] = float(t)
+
+
+def debug_profile(runner: Any) -> Any:
+    """Make ``runner`` profile its first run and print per-kernel times to stderr (for
+    ``CLFLOW_DEBUG=2``; the engine calls this on each runner it prepares)."""
+    run = runner.run
+
+    def first_run(inputs: list, profile: bool = False) -> list:
+        del runner.run  # later runs: the plain method again
+        outs = run(inputs, profile=True)
+        print(
+            f"# kernel times of {runner.executable.info['graph'].name}, first run:\n"
+            + runner.profile_table(),
+            file=sys.stderr,
+        )
+        return outs
+
+    runner.run = first_run
+    return runner
 
 
 def profile_table(dumps: list[Dumped]) -> str:

@@ -13,7 +13,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Sequence
 
 from .compiler.ir import Graph, Node, toposort
-from .compiler.pipeline import compile_graph
+from .compiler.pipeline import compile_graph, debug_level
 
 _device = None
 # Compiled runners by structural key, least recently used first. Bounded, because Python
@@ -103,6 +103,10 @@ def get_runner(key, make_graph: Callable[[], Graph]):
         exe.key = key
         runner = device().prepare(exe)
         runner.executable = exe
+        if debug_level() >= 2:  # per-kernel times of the first run, on stderr
+            from .dump import debug_profile
+
+            debug_profile(runner)
         _cache[key] = runner
         if len(_cache) > CACHE_MAX:
             _cache.popitem(last=False)

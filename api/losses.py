@@ -19,6 +19,7 @@ from .ops import abs as abs_
 from .ops import (
     broadcast_to,
     cast,
+    div,
     exp,
     log,
     log1p,
@@ -64,12 +65,14 @@ def _float(x: Any, what: str, fn: str) -> Tensor:
 
 def _same_shape(a: Tensor, b: Tensor, names: tuple[str, str], fn: str) -> None:
     if a.shape != b.shape:
-        raise ValueError(f"Error in {fn}: {names[0]} shape {a.shape} and {names[1]} shape "
-                         f"{b.shape} must match")
+        raise ValueError(
+            f"Error in {fn}: {names[0]} shape {a.shape} and {names[1]} shape {b.shape} must match"
+        )
 
 
-def compute_weighted_loss(losses: Any, weights: Any = None,
-                          reduction: Any = Reduction.SUM_BY_NONZERO_WEIGHTS) -> Tensor:
+def compute_weighted_loss(
+    losses: Any, weights: Any = None, reduction: Any = Reduction.SUM_BY_NONZERO_WEIGHTS
+) -> Tensor:
     """Weight per-element losses and reduce them (TF.js's ``tf.losses.computeWeightedLoss``).
 
     Args:
@@ -90,14 +93,15 @@ def compute_weighted_loss(losses: Any, weights: Any = None,
         total = sum_(losses)
         if red == Reduction.SUM:
             return total
-        return total / float(losses.size)  # 0 / 0 = NaN for an empty loss, like TF.js
+        return div(total, float(losses.size))  # 0 / 0 = NaN for an empty loss, like TF.js
     w = _float(weights, "weights", fn)
     try:
         full = tuple(np.broadcast_shapes(tuple(losses.shape), tuple(w.shape)))
     except ValueError:
-        raise ValueError(f"{fn}: weights of shape {w.shape} do not broadcast with losses of "
-                         f"shape {losses.shape} (operands could not be broadcast together)"
-                         ) from None
+        raise ValueError(
+            f"{fn}: weights of shape {w.shape} do not broadcast with losses of "
+            f"shape {losses.shape} (operands could not be broadcast together)"
+        ) from None
     weighted = losses * w
     if red == Reduction.NONE:
         return weighted
@@ -105,16 +109,20 @@ def compute_weighted_loss(losses: Any, weights: Any = None,
     if red == Reduction.SUM:
         return total
     if red == Reduction.MEAN:
-        out = total / sum_(w)
+        out = div(total, sum_(w))
         factor = losses.size / w.size if w.size else 1.0
-        return out / factor if factor > 1 else out
+        return div(out, factor) if factor > 1 else out
     nonzero = sum_(cast(not_equal(broadcast_to(w, full), 0.0), "float32"))
-    return total / nonzero
+    return div(total, nonzero)
 
 
-def softmax_cross_entropy(onehot_labels: Any, logits: Any, weights: Any = None,
-                          label_smoothing: float = 0,
-                          reduction: Any = Reduction.SUM_BY_NONZERO_WEIGHTS) -> Tensor:
+def softmax_cross_entropy(
+    onehot_labels: Any,
+    logits: Any,
+    weights: Any = None,
+    label_smoothing: float = 0,
+    reduction: Any = Reduction.SUM_BY_NONZERO_WEIGHTS,
+) -> Tensor:
     """Cross-entropy of ``softmax(logits)`` against the labels, over the last axis.
 
     Computed with ``log_softmax`` (stable for large logits); the gradient with respect to the
@@ -144,9 +152,13 @@ def softmax_cross_entropy(onehot_labels: Any, logits: Any, weights: Any = None,
     return compute_weighted_loss(losses, weights, reduction)
 
 
-def sigmoid_cross_entropy(multi_class_labels: Any, logits: Any, weights: Any = None,
-                          label_smoothing: float = 0,
-                          reduction: Any = Reduction.SUM_BY_NONZERO_WEIGHTS) -> Tensor:
+def sigmoid_cross_entropy(
+    multi_class_labels: Any,
+    logits: Any,
+    weights: Any = None,
+    label_smoothing: float = 0,
+    reduction: Any = Reduction.SUM_BY_NONZERO_WEIGHTS,
+) -> Tensor:
     """Element-wise cross-entropy of ``sigmoid(logits)`` against labels in [0, 1].
 
     Uses the stable form ``max(x, 0) - x * z + log1p(exp(-|x|))``.
@@ -181,8 +193,12 @@ def _pair(labels: Any, predictions: Any, fn: str) -> tuple[Tensor, Tensor]:
     return y, p
 
 
-def mean_squared_error(labels: Any, predictions: Any, weights: Any = None,
-                       reduction: Any = Reduction.SUM_BY_NONZERO_WEIGHTS) -> Tensor:
+def mean_squared_error(
+    labels: Any,
+    predictions: Any,
+    weights: Any = None,
+    reduction: Any = Reduction.SUM_BY_NONZERO_WEIGHTS,
+) -> Tensor:
     """``(labels - predictions)^2``, weighted and reduced.
 
     Args:
@@ -198,8 +214,12 @@ def mean_squared_error(labels: Any, predictions: Any, weights: Any = None,
     return compute_weighted_loss(squared_difference(y, p), weights, reduction)
 
 
-def absolute_difference(labels: Any, predictions: Any, weights: Any = None,
-                        reduction: Any = Reduction.SUM_BY_NONZERO_WEIGHTS) -> Tensor:
+def absolute_difference(
+    labels: Any,
+    predictions: Any,
+    weights: Any = None,
+    reduction: Any = Reduction.SUM_BY_NONZERO_WEIGHTS,
+) -> Tensor:
     """``|labels - predictions|``, weighted and reduced.
 
     Args:
@@ -215,8 +235,12 @@ def absolute_difference(labels: Any, predictions: Any, weights: Any = None,
     return compute_weighted_loss(abs_(y - p), weights, reduction)
 
 
-def hinge_loss(labels: Any, predictions: Any, weights: Any = None,
-               reduction: Any = Reduction.SUM_BY_NONZERO_WEIGHTS) -> Tensor:
+def hinge_loss(
+    labels: Any,
+    predictions: Any,
+    weights: Any = None,
+    reduction: Any = Reduction.SUM_BY_NONZERO_WEIGHTS,
+) -> Tensor:
     """``max(0, 1 - (2 * labels - 1) * predictions)`` for labels in {0, 1}.
 
     Args:
@@ -232,8 +256,13 @@ def hinge_loss(labels: Any, predictions: Any, weights: Any = None,
     return compute_weighted_loss(relu(1.0 - (y * 2.0 - 1.0) * p), weights, reduction)
 
 
-def huber_loss(labels: Any, predictions: Any, weights: Any = None, delta: float = 1.0,
-               reduction: Any = Reduction.SUM_BY_NONZERO_WEIGHTS) -> Tensor:
+def huber_loss(
+    labels: Any,
+    predictions: Any,
+    weights: Any = None,
+    delta: float = 1.0,
+    reduction: Any = Reduction.SUM_BY_NONZERO_WEIGHTS,
+) -> Tensor:
     """Quadratic for errors up to ``delta``, linear beyond: ``0.5 q^2 + delta (|e| - q)``.
 
     Args:
@@ -253,8 +282,13 @@ def huber_loss(labels: Any, predictions: Any, weights: Any = None, delta: float 
     return compute_weighted_loss(losses, weights, reduction)
 
 
-def log_loss(labels: Any, predictions: Any, weights: Any = None, epsilon: float = 1e-7,
-             reduction: Any = Reduction.SUM_BY_NONZERO_WEIGHTS) -> Tensor:
+def log_loss(
+    labels: Any,
+    predictions: Any,
+    weights: Any = None,
+    epsilon: float = 1e-7,
+    reduction: Any = Reduction.SUM_BY_NONZERO_WEIGHTS,
+) -> Tensor:
     """Binary cross-entropy of probabilities: ``-y log(p + eps) - (1 - y) log(1 - p + eps)``.
 
     Args:
@@ -273,8 +307,13 @@ def log_loss(labels: Any, predictions: Any, weights: Any = None, epsilon: float 
     return compute_weighted_loss(losses, weights, reduction)
 
 
-def cosine_distance(labels: Any, predictions: Any, axis: int, weights: Any = None,
-                    reduction: Any = Reduction.SUM_BY_NONZERO_WEIGHTS) -> Tensor:
+def cosine_distance(
+    labels: Any,
+    predictions: Any,
+    axis: int,
+    weights: Any = None,
+    reduction: Any = Reduction.SUM_BY_NONZERO_WEIGHTS,
+) -> Tensor:
     """``1 - sum(labels * predictions, axis)`` for unit-normalised inputs (axis kept).
 
     Args:
@@ -294,7 +333,15 @@ def cosine_distance(labels: Any, predictions: Any, axis: int, weights: Any = Non
     return compute_weighted_loss(losses, weights, reduction)
 
 
-_PUBLIC = ["compute_weighted_loss", "softmax_cross_entropy", "sigmoid_cross_entropy",
-           "mean_squared_error", "absolute_difference", "hinge_loss", "huber_loss", "log_loss",
-           "cosine_distance"]
+_PUBLIC = [
+    "compute_weighted_loss",
+    "softmax_cross_entropy",
+    "sigmoid_cross_entropy",
+    "mean_squared_error",
+    "absolute_difference",
+    "hinge_loss",
+    "huber_loss",
+    "log_loss",
+    "cosine_distance",
+]
 install_aliases(sys.modules[__name__], _PUBLIC)

@@ -204,6 +204,12 @@ class LayersModel:
 
         return model_io.model_topology(self)
 
+    def dump_graph(self, **kwargs: Any) -> str:
+        """Show what the compiler does to this model's train step (see ``tf.dump_graph``)."""
+        from .dump import dump_graph
+
+        return dump_graph(self, **kwargs)
+
     def save(self, path: str, include_optimizer: bool = False) -> dict[str, Any]:
         """Save in TensorFlow.js's layers-model format (model.json + weights.bin), atomically.
 

@@ -35,8 +35,11 @@ class _TrainOptimizer(Optimizer):
     @classmethod
     def from_config(cls, config: dict) -> _TrainOptimizer:
         """Rebuild from ``get_config()`` (TF.js's camelCase keys)."""
-        keys = {"learningRate": "learning_rate", "useNesterov": "use_nesterov",
-                "initialAccumulatorValue": "initial_accumulator_value"}
+        keys = {
+            "learningRate": "learning_rate",
+            "useNesterov": "use_nesterov",
+            "initialAccumulatorValue": "initial_accumulator_value",
+        }
         return cls(**{keys.get(k, k): v for k, v in config.items()})
 
     def __repr__(self) -> str:
@@ -72,8 +75,11 @@ class MomentumOptimizer(_TrainOptimizer):
         return var - lr * step, {"momentum": acc}
 
     def get_config(self) -> dict:
-        return {"learningRate": self.learning_rate, "momentum": self.momentum,
-                "useNesterov": self.use_nesterov}
+        return {
+            "learningRate": self.learning_rate,
+            "momentum": self.momentum,
+            "useNesterov": self.use_nesterov,
+        }
 
 
 class AdagradOptimizer(_TrainOptimizer):
@@ -97,8 +103,10 @@ class AdagradOptimizer(_TrainOptimizer):
         return var - lr * grad / sqrt(acc + EPSILON), {"accumulator": acc}
 
     def get_config(self) -> dict:
-        return {"learningRate": self.learning_rate,
-                "initialAccumulatorValue": self.initial_accumulator_value}
+        return {
+            "learningRate": self.learning_rate,
+            "initialAccumulatorValue": self.initial_accumulator_value,
+        }
 
 
 class AdadeltaOptimizer(_TrainOptimizer):
@@ -108,8 +116,9 @@ class AdadeltaOptimizer(_TrainOptimizer):
     class_name = "Adadelta"
     slot_names = ("accum_grad", "accum_var")
 
-    def __init__(self, learning_rate: float = 0.001, rho: float = 0.95,
-                 epsilon: float | None = None) -> None:
+    def __init__(
+        self, learning_rate: float = 0.001, rho: float = 0.95, epsilon: float | None = None
+    ) -> None:
         super().__init__(learning_rate)
         self.rho = float(rho)
         self.epsilon = _epsilon(epsilon)
@@ -135,8 +144,13 @@ class AdamOptimizer(_TrainOptimizer):
     class_name = "Adam"
     slot_names = ("m", "v")
 
-    def __init__(self, learning_rate: float = 0.001, beta1: float = 0.9, beta2: float = 0.999,
-                 epsilon: float | None = None) -> None:
+    def __init__(
+        self,
+        learning_rate: float = 0.001,
+        beta1: float = 0.9,
+        beta2: float = 0.999,
+        epsilon: float | None = None,
+    ) -> None:
         super().__init__(learning_rate)
         self.beta1, self.beta2 = float(beta1), float(beta2)
         self.epsilon = _epsilon(epsilon)
@@ -153,8 +167,12 @@ class AdamOptimizer(_TrainOptimizer):
         return var - lr * m_hat / (sqrt(v_hat) + self.epsilon), {"m": m, "v": v}
 
     def get_config(self) -> dict:
-        return {"learningRate": self.learning_rate, "beta1": self.beta1, "beta2": self.beta2,
-                "epsilon": self.epsilon}
+        return {
+            "learningRate": self.learning_rate,
+            "beta1": self.beta1,
+            "beta2": self.beta2,
+            "epsilon": self.epsilon,
+        }
 
 
 class AdamaxOptimizer(_TrainOptimizer):
@@ -163,8 +181,14 @@ class AdamaxOptimizer(_TrainOptimizer):
     class_name = "Adamax"
     slot_names = ("m", "v")
 
-    def __init__(self, learning_rate: float = 0.002, beta1: float = 0.9, beta2: float = 0.999,
-                 epsilon: float | None = None, decay: float = 0.0) -> None:
+    def __init__(
+        self,
+        learning_rate: float = 0.002,
+        beta1: float = 0.9,
+        beta2: float = 0.999,
+        epsilon: float | None = None,
+        decay: float = 0.0,
+    ) -> None:
         super().__init__(learning_rate)
         self.beta1, self.beta2 = float(beta1), float(beta2)
         self.epsilon = _epsilon(epsilon)
@@ -183,8 +207,13 @@ class AdamaxOptimizer(_TrainOptimizer):
         return new, {"m": m, "v": u}
 
     def get_config(self) -> dict:
-        return {"learningRate": self.learning_rate, "beta1": self.beta1, "beta2": self.beta2,
-                "epsilon": self.epsilon, "decay": self.decay}
+        return {
+            "learningRate": self.learning_rate,
+            "beta1": self.beta1,
+            "beta2": self.beta2,
+            "epsilon": self.epsilon,
+            "decay": self.decay,
+        }
 
 
 class RMSPropOptimizer(_TrainOptimizer):
@@ -196,8 +225,14 @@ class RMSPropOptimizer(_TrainOptimizer):
 
     class_name = "RMSProp"
 
-    def __init__(self, learning_rate: float, decay: float = 0.9, momentum: float = 0.0,
-                 epsilon: float | None = None, centered: bool = False) -> None:
+    def __init__(
+        self,
+        learning_rate: float,
+        decay: float = 0.9,
+        momentum: float = 0.0,
+        epsilon: float | None = None,
+        centered: bool = False,
+    ) -> None:
         super().__init__(learning_rate)
         self.decay, self.momentum = float(decay), float(momentum)
         self.epsilon = _epsilon(epsilon)
@@ -222,8 +257,13 @@ class RMSPropOptimizer(_TrainOptimizer):
         return var - mom, new_slots
 
     def get_config(self) -> dict:
-        return {"learningRate": self.learning_rate, "decay": self.decay,
-                "momentum": self.momentum, "epsilon": self.epsilon, "centered": self.centered}
+        return {
+            "learningRate": self.learning_rate,
+            "decay": self.decay,
+            "momentum": self.momentum,
+            "epsilon": self.epsilon,
+            "centered": self.centered,
+        }
 
 
 def sgd(learning_rate: float) -> SGDOptimizer:
@@ -239,8 +279,9 @@ def sgd(learning_rate: float) -> SGDOptimizer:
     return SGDOptimizer(learning_rate)
 
 
-def momentum(learning_rate: float, momentum: float,
-             use_nesterov: bool = False) -> MomentumOptimizer:
+def momentum(
+    learning_rate: float, momentum: float, use_nesterov: bool = False
+) -> MomentumOptimizer:
     """Gradient descent with momentum (TF.js's ``tf.train.momentum``).
 
     Args:
@@ -267,8 +308,9 @@ def adagrad(learning_rate: float, initial_accumulator_value: float = 0.1) -> Ada
     return AdagradOptimizer(learning_rate, initial_accumulator_value)
 
 
-def adadelta(learning_rate: float = 0.001, rho: float = 0.95,
-             epsilon: float | None = None) -> AdadeltaOptimizer:
+def adadelta(
+    learning_rate: float = 0.001, rho: float = 0.95, epsilon: float | None = None
+) -> AdadeltaOptimizer:
     """Adadelta (TF.js's ``tf.train.adadelta``).
 
     Args:
@@ -282,8 +324,12 @@ def adadelta(learning_rate: float = 0.001, rho: float = 0.95,
     return AdadeltaOptimizer(learning_rate, rho, epsilon)
 
 
-def adam(learning_rate: float = 0.001, beta1: float = 0.9, beta2: float = 0.999,
-         epsilon: float | None = None) -> AdamOptimizer:
+def adam(
+    learning_rate: float = 0.001,
+    beta1: float = 0.9,
+    beta2: float = 0.999,
+    epsilon: float | None = None,
+) -> AdamOptimizer:
     """Adam (TF.js's ``tf.train.adam``).
 
     Args:
@@ -298,8 +344,13 @@ def adam(learning_rate: float = 0.001, beta1: float = 0.9, beta2: float = 0.999,
     return AdamOptimizer(learning_rate, beta1, beta2, epsilon)
 
 
-def adamax(learning_rate: float = 0.002, beta1: float = 0.9, beta2: float = 0.999,
-           epsilon: float | None = None, decay: float = 0.0) -> AdamaxOptimizer:
+def adamax(
+    learning_rate: float = 0.002,
+    beta1: float = 0.9,
+    beta2: float = 0.999,
+    epsilon: float | None = None,
+    decay: float = 0.0,
+) -> AdamaxOptimizer:
     """Adamax (TF.js's ``tf.train.adamax``).
 
     Args:
@@ -315,8 +366,13 @@ def adamax(learning_rate: float = 0.002, beta1: float = 0.9, beta2: float = 0.99
     return AdamaxOptimizer(learning_rate, beta1, beta2, epsilon, decay)
 
 
-def rmsprop(learning_rate: float, decay: float = 0.9, momentum: float = 0.0,
-            epsilon: float | None = None, centered: bool = False) -> RMSPropOptimizer:
+def rmsprop(
+    learning_rate: float,
+    decay: float = 0.9,
+    momentum: float = 0.0,
+    epsilon: float | None = None,
+    centered: bool = False,
+) -> RMSPropOptimizer:
     """RMSProp (TF.js's ``tf.train.rmsprop``).
 
     Args:
@@ -333,12 +389,29 @@ def rmsprop(learning_rate: float, decay: float = 0.9, momentum: float = 0.0,
 
 
 OPTIMIZERS: dict[str, type[_TrainOptimizer]] = {
-    c.class_name: c for c in (SGDOptimizer, MomentumOptimizer, AdagradOptimizer,
-                              AdadeltaOptimizer, AdamOptimizer, AdamaxOptimizer, RMSPropOptimizer)
+    c.class_name: c
+    for c in (
+        SGDOptimizer,
+        MomentumOptimizer,
+        AdagradOptimizer,
+        AdadeltaOptimizer,
+        AdamOptimizer,
+        AdamaxOptimizer,
+        RMSPropOptimizer,
+    )
 }
 """TF.js class names (``getClassName()``) to classes, for saved training configs."""
 
 for _cls in OPTIMIZERS.values():
-    install_aliases(_cls, ["get_class_name", "get_config", "get_weights", "set_weights",
-                           "set_learning_rate", "compute_gradients", "apply_gradients"])
-
+    install_aliases(
+        _cls,
+        [
+            "get_class_name",
+            "get_config",
+            "get_weights",
+            "set_weights",
+            "set_learning_rate",
+            "compute_gradients",
+            "apply_gradients",
+        ],
+    )

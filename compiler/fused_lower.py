@@ -6,6 +6,7 @@ from ..kernels import common
 from ..kernels.gemm import GemmEpilogue, plan_gemm
 from .codegen import PointwiseBody, c_template
 from .executable import ScalarArg
+from .fusion import free_level
 from .ir import IRError, Node, line_of
 from .ops import MOVEMENT, OPS, REDUCE
 from .view import View
@@ -238,13 +239,7 @@ class RowKernel:
 
     # -- levels ---------------------------------------------------------------------------
     def _free_level(self, shape, frame) -> str:
-        """Level of a loaded operand of ``shape`` used by a node of shape ``frame``."""
-        if tuple(frame) == self.k0 and len(frame) != len(self.full):
-            return "row" if any(s != 1 for s in shape) else "total"
-        pad = (1,) * (len(self.full) - len(shape)) + tuple(shape)
-        if any(pad[a] != 1 for a in self.axes):
-            return "elem"
-        return "row" if any(s != 1 for s in pad) else "total"
+        return free_level(self.full, self.axes, shape, frame)
 
     def _level(self, n: Node) -> str:
         kind = OPS[n.op].kind

@@ -92,10 +92,16 @@ def contract(graph: Graph, groups: list[Group]) -> Graph:
     out_ids = {id(o) for o in graph.outputs}
     new: dict[int, Node] = {id(i): i for i in graph.inputs}
 
-    def get(n: Node) -> Node:
+    built: set[int] = set()
+
+    def get(n: Node) -> Node | None:
+        """The node standing for ``n`` in the new graph (None for a group's inner node)."""
         if id(n) not in new:
             if id(n) in member:
-                build(member[id(n)])
+                if member[id(n)] not in built:
+                    built.add(member[id(n)])
+                    build(member[id(n)])
+                return new.get(id(n))
             else:
                 ins = [get(i) for i in n.inputs]
                 same = all(a is b for a, b in zip(ins, n.inputs, strict=True))
@@ -165,3 +171,17 @@ def kernel_count(graph: Graph) -> int:
         elif OPS[n.op].kind not in (MOVEMENT, SOURCE):
             count += 1
     return count
+
+
+def free_level(full: tuple, axes: tuple, shape: tuple, frame: tuple) -> str:
+    """In a reduce group over ``full`` reducing ``axes``: how a value of ``shape`` read by a
+    node of shape ``frame`` varies: 'elem' (along reduced axes), 'row' or 'total' (constant)."""
+    kept = tuple(s for a, s in enumerate(full) if a not in axes)
+    if tuple(frame) == kept and len(frame) != len(full):
+        return "row" if any(s != 1 for s in shape) else "total"
+    if len(shape) > len(full):
+        return "elem"
+    pad = (1,) * (len(full) - len(shape)) + tuple(shape)
+    if any(pad[a] != 1 for a in axes):
+        return "elem"
+    return "row" if any(s != 1 for s in pad) else "total"

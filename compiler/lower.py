@@ -99,6 +99,10 @@ class Lowerer:
             kind = _kind(node)
             if node.op == "const":
                 self.loc[id(node)] = (node, View.contiguous(()))
+            elif node.op == "fused":
+                from .fused_lower import lower_fused
+
+                lower_fused(self, node)
             elif kind == MOVEMENT:
                 self.lower_movement(node)
             elif kind in (ELEMENTWISE, INJECTIVE):

@@ -10,9 +10,17 @@ from . import memory
 from .executable import Executable
 from .ir import Graph
 from .lower import Lowerer, to_launches
+from .passes.decompose import decompose
+from .passes.fuse_dense import fuse_dense
+from .passes.fuse_pointwise import fuse_pointwise
+from .passes.fuse_reduce import fuse_reduce
+from .passes.simplify import simplify
 
-# Passes run in this order; the fusion issue appends its passes here.
-PASSES: list[Callable[[Graph], Graph]] = []
+# Passes run in this order: clean up, expose reductions, then fuse by kind (GEMM epilogues
+# first, so bias adds and updates ride on matmuls; then reductions; then what is left).
+PASSES: list[Callable[[Graph], Graph]] = [
+    decompose, simplify, fuse_dense, fuse_reduce, fuse_pointwise,
+]
 
 
 def debug_level() -> int:

@@ -16,9 +16,8 @@ import argparse
 import time
 from collections.abc import Callable
 
-import numpy as np
-
 import clflow as tf
+import numpy as np
 
 
 def make_params(hidden: int = 32, stddev: float = 1.0) -> list[tf.Variable]:
@@ -77,8 +76,13 @@ def teacher_dataset(n: int = 320, seed: int = 0, batch_size: int = 32) -> tf.dat
     return ds.shuffle(n, seed=seed).batch(batch_size)
 
 
-def train(ds: tf.data.Dataset, model: Callable, optimizer, epochs: int = 5,
-          log: Callable[..., None] | None = print) -> list[float]:
+def train(
+    ds: tf.data.Dataset,
+    model: Callable,
+    optimizer,
+    epochs: int = 5,
+    log: Callable[..., None] | None = print,
+) -> list[float]:
     """The guide's loop; returns the loss of every batch (read back as the guide prints it)."""
     losses: list[float] = []
 
@@ -118,8 +122,10 @@ def main(argv: list[str] | None = None) -> None:
         optimizer = tf.train.sgd(0.1)
         train(guide_dataset(), model, optimizer, args.epochs)
     info = tf.engine.cache_info()
-    print(f"{time.perf_counter() - start:.2f} s, {info['compiles']} compilations, "
-          f"{tf.engine.device().stats['builds']} program builds")
+    print(
+        f"{time.perf_counter() - start:.2f} s, {info['compiles']} compilations, "
+        f"{tf.engine.device().stats['builds']} program builds"
+    )
 
 
 if __name__ == "__main__":

@@ -5,10 +5,9 @@ from __future__ import annotations
 import importlib.util
 from pathlib import Path
 
+import clflow as tf
 import numpy as np
 import pytest
-
-import clflow as tf
 
 EXAMPLE = Path(__file__).parents[2] / "examples" / "core_api.py"
 
@@ -50,7 +49,8 @@ def test_loss_per_step_matches_numpy(ex):
     opt = tf.train.sgd(0.1)
     for _ in range(3):
         cost = opt.minimize(
-            lambda: tf.losses.softmax_cross_entropy(batch["ys"], model(batch["xs"])), True)
+            lambda: tf.losses.softmax_cross_entropy(batch["ys"], model(batch["xs"])), True
+        )
         h = np.maximum(x @ w1 + b1, 0)
         z = h @ w2 + b2
         z = z - z.max(1, keepdims=True)

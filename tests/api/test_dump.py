@@ -10,11 +10,10 @@ import subprocess
 import sys
 import textwrap
 
+import clflow as tf
 import networkx as nx
 import numpy as np
 import pytest
-
-import clflow as tf
 from clflow import engine
 from clflow.compiler.dot import to_dot, to_networkx
 from clflow.compiler.ir import Graph, Node
@@ -94,9 +93,7 @@ def test_profile_times_every_launch(dumps):
     ran = [r for r in rows if 0 not in r["global_size"]]
     assert all(r["time_s"] is not None and r["time_s"] > 0 for r in ran)
     gemm = [r for r in rows if r["flops"]]
-    assert gemm and all(
-        r["gflops"] == pytest.approx(r["flops"] / r["time_s"] * 1e-9) for r in gemm
-    )
+    assert gemm and all(r["gflops"] == pytest.approx(r["flops"] / r["time_s"] * 1e-9) for r in gemm)
 
 
 def test_json_structure(dumps):
@@ -195,8 +192,12 @@ def test_html_draws_fused_cluster():
 def test_html_renders_in_headless_chromium(dumps, tmp_path):
     path = tmp_path / "step.html"
     path.write_text(render(dumps, "all", "html"))
-    r = subprocess.run(["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--dump-dom",
-                        path.as_uri()], capture_output=True, text=True, timeout=120)
+    r = subprocess.run(
+        ["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--dump-dom", path.as_uri()],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     step = main_dump(dumps)
     # The page's script put the main executable's final graph and its kernel table in place.
     assert r.stdout.count('class="node"') == len(step.exe.info["graph"].nodes)
@@ -219,17 +220,20 @@ def test_dump_graph_api_and_errors(dumps, tmp_path):
 
 def test_clflow_dump_env_writes_each_executable(tmp_path):
     script = tmp_path / "s.py"
-    script.write_text(textwrap.dedent("""
+    script.write_text(
+        textwrap.dedent("""
         import clflow as tf
         x = tf.tensor([[1.0, -2.0], [3.0, 4.0]])
         print(x.mat_mul(x).relu().sum().data_sync())
         print(x.add(1).data_sync())
         print(tf.engine.stats["compiles"])
-    """))
+    """)
+    )
     out = tmp_path / "dump"
     env = {**os.environ, "CLFLOW_DUMP": str(out)}
-    r = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, env=env,
-                       timeout=120)
+    r = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, env=env, timeout=120
+    )
     assert r.returncode == 0, r.stderr
     lines = r.stdout.split("\n")
     x = np.array([[1.0, -2.0], [3.0, 4.0]])
@@ -239,3 +243,19 @@ def test_clflow_dump_env_writes_each_executable(tmp_path):
         assert len(list(out.glob(f"*.{ext}"))) == compiles >= 2
     first = json.loads(sorted(out.glob("*.json"))[0].read_text())
     assert first["executables"][0]["kernels"]
+
+
+def test_debug_profile_prints_first_run_only(dumps, capfd):
+    from clflow.dump import _synthetic, debug_profile
+
+    step = main_dump(dumps)
+    runner = debug_profile(step.runner)
+    rng = np.random.default_rng(0)
+    dev = runner.device
+    inputs = [dev.upload(_synthetic(step.exe.slots[s], rng)) for s in step.exe.inputs]
+    runner.run(inputs)
+    err = capfd.readouterr().err
+    assert "kernel times of train_step" in err
+    assert len(re.findall(r" us .* GFLOP/s", err)) == runner.num_launches
+    runner.run(inputs)
+    assert capfd.readouterr().err == ""

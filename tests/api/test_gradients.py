@@ -5,15 +5,14 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import clflow as tf
 import numpy as np
 import pytest
-
-import clflow as tf
 from clflow.gradients import NO_CONNECTION
 
-ERRORS = json.loads(
-    (Path(__file__).parents[1] / "fixtures" / "tfjs" / "errors.json").read_text()
-)["errors"]
+ERRORS = json.loads((Path(__file__).parents[1] / "fixtures" / "tfjs" / "errors.json").read_text())[
+    "errors"
+]
 RNG = np.random.default_rng(11)
 
 
@@ -77,8 +76,7 @@ def test_variable_grads_covers_trainable_variables_used():
     assert set(r["grads"]) == {w.name, b.name} and unused.name not in r["grads"]
     z = x @ w.numpy() + float(b)
     np.testing.assert_allclose(r["value"].numpy(), np.mean(z**2), rtol=1e-5)
-    np.testing.assert_allclose(r["grads"][w.name].numpy(), 2 * (z[:, None] * x).mean(0),
-                               rtol=1e-5)
+    np.testing.assert_allclose(r["grads"][w.name].numpy(), 2 * (z[:, None] * x).mean(0), rtol=1e-5)
     np.testing.assert_allclose(r["grads"][b.name].numpy(), 2 * z.mean(), rtol=1e-5)
 
 

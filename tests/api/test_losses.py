@@ -5,10 +5,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import clflow as tf
 import numpy as np
 import pytest
-
-import clflow as tf
 from clflow.losses import Reduction
 
 FIXTURE = json.loads((Path(__file__).parents[1] / "fixtures" / "tfjs" / "losses.json").read_text())
@@ -25,36 +24,45 @@ def _w41(w):
 
 
 CALLS = {
-    "softmaxCrossEntropy(labelsOneHot, logits)":
-        lambda w, r: L.softmax_cross_entropy(T("labelsOneHot"), T("logits"), w, 0, r),
-    "softmaxCrossEntropy(labelsOneHot, logits, labelSmoothing=0.1)":
-        lambda w, r: L.softmax_cross_entropy(T("labelsOneHot"), T("logits"), w, 0.1, r),
-    "softmaxCrossEntropy(labelsUnnorm, logits)":
-        lambda w, r: L.softmax_cross_entropy(T("labelsUnnorm"), T("logits"), w, 0, r),
-    "sigmoidCrossEntropy(binLabels, logits)":
-        lambda w, r: L.sigmoid_cross_entropy(T("binLabels"), T("logits"), w, 0, r),
-    "sigmoidCrossEntropy(binLabels, logits, labelSmoothing=0.1)":
-        lambda w, r: L.sigmoid_cross_entropy(T("binLabels"), T("logits"), w, 0.1, r),
-    "meanSquaredError(regLabels, regPreds)":
-        lambda w, r: L.mean_squared_error(T("regLabels"), T("regPreds"), w, r),
-    "absoluteDifference(regLabels, regPreds)":
-        lambda w, r: L.absolute_difference(T("regLabels"), T("regPreds"), w, r),
-    "hingeLoss(binLabels, logits)":
-        lambda w, r: L.hinge_loss(T("binLabels"), T("logits"), w, r),
-    "huberLoss(regLabels, regPreds, delta=1)":
-        lambda w, r: L.huber_loss(T("regLabels"), T("regPreds"), w, 1.0, r),
-    "huberLoss(regLabels, regPreds, delta=0.5)":
-        lambda w, r: L.huber_loss(T("regLabels"), T("regPreds"), w, 0.5, r),
-    "logLoss(binLabels, probs)":
-        lambda w, r: L.log_loss(T("binLabels"), T("probs"), w, 1e-7, r),
-    "cosineDistance(cosL, cosP, axis=1)":
-        lambda w, r: L.cosine_distance(T("cosL"), T("cosP"), 1, w, r),
-    "computeWeightedLoss(regPreds)":
-        lambda w, r: L.compute_weighted_loss(T("regPreds"), w, r),
-    "softmaxCrossEntropy(labelsOneHot, logits) weights [4,1]":
-        lambda w, r: L.softmax_cross_entropy(T("labelsOneHot"), T("logits"), _w41(w), 0, r),
-    "cosineDistance(cosL, cosP, axis=1) weights [4,1]":
-        lambda w, r: L.cosine_distance(T("cosL"), T("cosP"), 1, _w41(w), r),
+    "softmaxCrossEntropy(labelsOneHot, logits)": lambda w, r: L.softmax_cross_entropy(
+        T("labelsOneHot"), T("logits"), w, 0, r
+    ),
+    "softmaxCrossEntropy(labelsOneHot, logits, labelSmoothing=0.1)": lambda w, r: (
+        L.softmax_cross_entropy(T("labelsOneHot"), T("logits"), w, 0.1, r)
+    ),
+    "softmaxCrossEntropy(labelsUnnorm, logits)": lambda w, r: L.softmax_cross_entropy(
+        T("labelsUnnorm"), T("logits"), w, 0, r
+    ),
+    "sigmoidCrossEntropy(binLabels, logits)": lambda w, r: L.sigmoid_cross_entropy(
+        T("binLabels"), T("logits"), w, 0, r
+    ),
+    "sigmoidCrossEntropy(binLabels, logits, labelSmoothing=0.1)": lambda w, r: (
+        L.sigmoid_cross_entropy(T("binLabels"), T("logits"), w, 0.1, r)
+    ),
+    "meanSquaredError(regLabels, regPreds)": lambda w, r: L.mean_squared_error(
+        T("regLabels"), T("regPreds"), w, r
+    ),
+    "absoluteDifference(regLabels, regPreds)": lambda w, r: L.absolute_difference(
+        T("regLabels"), T("regPreds"), w, r
+    ),
+    "hingeLoss(binLabels, logits)": lambda w, r: L.hinge_loss(T("binLabels"), T("logits"), w, r),
+    "huberLoss(regLabels, regPreds, delta=1)": lambda w, r: L.huber_loss(
+        T("regLabels"), T("regPreds"), w, 1.0, r
+    ),
+    "huberLoss(regLabels, regPreds, delta=0.5)": lambda w, r: L.huber_loss(
+        T("regLabels"), T("regPreds"), w, 0.5, r
+    ),
+    "logLoss(binLabels, probs)": lambda w, r: L.log_loss(T("binLabels"), T("probs"), w, 1e-7, r),
+    "cosineDistance(cosL, cosP, axis=1)": lambda w, r: L.cosine_distance(
+        T("cosL"), T("cosP"), 1, w, r
+    ),
+    "computeWeightedLoss(regPreds)": lambda w, r: L.compute_weighted_loss(T("regPreds"), w, r),
+    "softmaxCrossEntropy(labelsOneHot, logits) weights [4,1]": lambda w, r: L.softmax_cross_entropy(
+        T("labelsOneHot"), T("logits"), _w41(w), 0, r
+    ),
+    "cosineDistance(cosL, cosP, axis=1) weights [4,1]": lambda w, r: L.cosine_distance(
+        T("cosL"), T("cosP"), 1, _w41(w), r
+    ),
 }
 
 
@@ -74,8 +82,9 @@ def test_matches_tfjs(case):
     red = case["reduction"]
     out = call(weights, Reduction[red]) if red != "default" else _default(case, weights)
     assert out.shape == case["shape"]
-    np.testing.assert_allclose(out.numpy().reshape(-1), np.float32(case["values"]), rtol=1e-5,
-                               atol=1e-6)
+    np.testing.assert_allclose(
+        out.numpy().reshape(-1), np.float32(case["values"]), rtol=1e-5, atol=1e-6
+    )
 
 
 def _default(case: dict, weights):
@@ -122,20 +131,29 @@ NP_LOSSES = {
     ),
     "sigmoid_cross_entropy": (
         lambda w, r: L.sigmoid_cross_entropy(Y, X, w, 0.3, r),
-        lambda: (lambda z: np.maximum(X, 0) - X * z + np.log1p(np.exp(-np.abs(X))))(
-            Y * 0.7 + 0.15),
+        lambda: (lambda z: np.maximum(X, 0) - X * z + np.log1p(np.exp(-np.abs(X))))(Y * 0.7 + 0.15),
         (5, 4),
     ),
-    "mean_squared_error": (lambda w, r: L.mean_squared_error(Y, P, w, r),
-                           lambda: (Y - P) ** 2, (5, 4)),
-    "absolute_difference": (lambda w, r: L.absolute_difference(Y, P, w, r),
-                            lambda: np.abs(Y - P), (5, 4)),
-    "hinge_loss": (lambda w, r: L.hinge_loss(Y > 0.5, X, w, r),
-                   lambda: np.maximum(0, 1 - (2 * (Y > 0.5) - 1) * X), (5, 4)),
+    "mean_squared_error": (
+        lambda w, r: L.mean_squared_error(Y, P, w, r),
+        lambda: (Y - P) ** 2,
+        (5, 4),
+    ),
+    "absolute_difference": (
+        lambda w, r: L.absolute_difference(Y, P, w, r),
+        lambda: np.abs(Y - P),
+        (5, 4),
+    ),
+    "hinge_loss": (
+        lambda w, r: L.hinge_loss(Y > 0.5, X, w, r),
+        lambda: np.maximum(0, 1 - (2 * (Y > 0.5) - 1) * X),
+        (5, 4),
+    ),
     "huber_loss": (
         lambda w, r: L.huber_loss(Y * 4, X, w, 1.5, r),
-        lambda: np.where(np.abs(X - Y * 4) <= 1.5, 0.5 * (X - Y * 4) ** 2,
-                         1.5 * np.abs(X - Y * 4) - 0.5 * 1.5**2),
+        lambda: np.where(
+            np.abs(X - Y * 4) <= 1.5, 0.5 * (X - Y * 4) ** 2, 1.5 * np.abs(X - Y * 4) - 0.5 * 1.5**2
+        ),
         (5, 4),
     ),
     "log_loss": (
@@ -143,11 +161,13 @@ NP_LOSSES = {
         lambda: -Z * np.log(P + 1e-4) - (1 - Z) * np.log(1 - P + 1e-4),
         (5, 4),
     ),
-    "cosine_distance": (lambda w, r: L.cosine_distance(UNIT_Y, UNIT_P, 1, w, r),
-                        lambda: 1 - (UNIT_Y * UNIT_P).sum(1, keepdims=True), (5, 1)),
+    "cosine_distance": (
+        lambda w, r: L.cosine_distance(UNIT_Y, UNIT_P, 1, w, r),
+        lambda: 1 - (UNIT_Y * UNIT_P).sum(1, keepdims=True),
+        (5, 1),
+    ),
 }
-WEIGHTS = {"none": None, "per_example": np.array([1.0, 0.0, 2.0, 0.5, 3.0]),
-           "scalar": 2.5}
+WEIGHTS = {"none": None, "per_example": np.array([1.0, 0.0, 2.0, 0.5, 3.0]), "scalar": 2.5}
 
 
 @pytest.mark.parametrize("red", list(Reduction), ids=lambda r: r.name)
@@ -176,16 +196,17 @@ def _closed_form_sce_grad(labels, logits, scale):
 
 def test_softmax_cross_entropy_grad_one_hot_matches_tfjs():
     g = tf.grad(lambda lg: L.softmax_cross_entropy(T("labelsOneHot"), lg))(T("logits"))
-    want = _fixture_grad("d softmaxCrossEntropy(labelsOneHot, logits)/d logits (default "
-                         "reduction)")
+    want = _fixture_grad("d softmaxCrossEntropy(labelsOneHot, logits)/d logits (default reduction)")
     np.testing.assert_allclose(g.numpy(), want, rtol=1e-5, atol=1e-6)
-    closed = _closed_form_sce_grad(np.array(INPUTS["labelsOneHot"], float),
-                                   np.array(INPUTS["logits"]), 0.25)
+    closed = _closed_form_sce_grad(
+        np.array(INPUTS["labelsOneHot"], float), np.array(INPUTS["logits"]), 0.25
+    )
     np.testing.assert_allclose(g.numpy(), closed, rtol=1e-5, atol=1e-6)
 
 
-@pytest.mark.parametrize("red,scale", [(Reduction.SUM_BY_NONZERO_WEIGHTS, 0.25),
-                                       (Reduction.SUM, 1.0)])
+@pytest.mark.parametrize(
+    "red,scale", [(Reduction.SUM_BY_NONZERO_WEIGHTS, 0.25), (Reduction.SUM, 1.0)]
+)
 def test_softmax_cross_entropy_grad_unnormalised_labels_is_exact(red, scale):
     # TF.js's custom gradient is softmax - labels even when labels do not sum to one (its
     # fixture grads for labelsUnnorm show that); the true derivative scales the softmax term
@@ -194,8 +215,7 @@ def test_softmax_cross_entropy_grad_unnormalised_labels_is_exact(red, scale):
     g = tf.grad(lambda lg: L.softmax_cross_entropy(labels, lg, None, 0, red))(T("logits"))
     closed = _closed_form_sce_grad(labels, np.array(INPUTS["logits"]), scale)
     np.testing.assert_allclose(g.numpy(), closed, rtol=1e-5, atol=1e-6)
-    tfjs = _fixture_grad("d softmaxCrossEntropy(labelsUnnorm, logits)/d logits (default "
-                         "reduction)")
+    tfjs = _fixture_grad("d softmaxCrossEntropy(labelsUnnorm, logits)/d logits (default reduction)")
     assert not np.allclose(g.numpy() * 0.25 / scale, tfjs, atol=1e-3)
 
 
@@ -213,8 +233,7 @@ def test_softmax_cross_entropy_grad_weighted_matches_finite_differences():
 
 def test_sigmoid_cross_entropy_grad_matches_tfjs_including_zero_logit():
     g = tf.grad(lambda lg: L.sigmoid_cross_entropy(T("binLabels"), lg))(T("logits"))
-    want = _fixture_grad("d sigmoidCrossEntropy(binLabels, logits)/d logits (default "
-                         "reduction)")
+    want = _fixture_grad("d sigmoidCrossEntropy(binLabels, logits)/d logits (default reduction)")
     np.testing.assert_allclose(g.numpy(), want, rtol=1e-5, atol=1e-6)
     x, z = np.array(INPUTS["logits"]), np.array(INPUTS["binLabels"], float)
     np.testing.assert_allclose(g.numpy(), (1 / (1 + np.exp(-x)) - z) / 12, rtol=1e-5, atol=1e-7)
@@ -271,16 +290,19 @@ def test_gradient_matches_finite_differences_of_numpy(name):
 def test_large_logits_stay_finite():
     logits = np.array([[1000.0, -1000.0, 0.0], [-500.0, 500.0, 20.0]])
     labels = np.array([[0.0, 1.0, 0.0], [1.0, 0.0, 0.0]])
-    r = tf.value_and_grad(lambda lg: L.softmax_cross_entropy(labels, lg, None, 0,
-                                                           Reduction.NONE).sum())(logits)
+    r = tf.value_and_grad(
+        lambda lg: L.softmax_cross_entropy(labels, lg, None, 0, Reduction.NONE).sum()
+    )(logits)
     np.testing.assert_allclose(r["value"].numpy(), 2000.0 + 1000.0, rtol=1e-6)
     assert np.all(np.isfinite(r["grad"].numpy()))
-    r = tf.value_and_grad(lambda lg: L.sigmoid_cross_entropy(labels, lg, None, 0,
-                                                           Reduction.SUM))(logits)
+    r = tf.value_and_grad(lambda lg: L.sigmoid_cross_entropy(labels, lg, None, 0, Reduction.SUM))(
+        logits
+    )
     # Only the zero logit (label 0) adds log(2); the others are exactly |x| or 0.
     np.testing.assert_allclose(r["value"].numpy(), 3020 + np.log(2), rtol=1e-6)
-    np.testing.assert_allclose(r["grad"].numpy(), 0.5 * (1 + np.tanh(logits / 2)) - labels,
-                               atol=1e-6)
+    np.testing.assert_allclose(
+        r["grad"].numpy(), 0.5 * (1 + np.tanh(logits / 2)) - labels, atol=1e-6
+    )
 
 
 # --- reductions and errors ----------------------------------------------------------------------
@@ -300,8 +322,16 @@ def test_bad_reduction_is_rejected(bad):
         L.mean_squared_error([1.0], [2.0], None, bad)
 
 
-@pytest.mark.parametrize("fn", [L.softmax_cross_entropy, L.sigmoid_cross_entropy,
-                                L.mean_squared_error, L.log_loss, L.hinge_loss])
+@pytest.mark.parametrize(
+    "fn",
+    [
+        L.softmax_cross_entropy,
+        L.sigmoid_cross_entropy,
+        L.mean_squared_error,
+        L.log_loss,
+        L.hinge_loss,
+    ],
+)
 def test_mismatched_shapes_name_both(fn):
     with pytest.raises(ValueError, match=r"shape \[4, 3\] and .* shape \[4, 2\] must match"):
         fn(tf.ones([4, 3]), tf.ones([4, 2]))

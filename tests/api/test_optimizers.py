@@ -6,10 +6,9 @@ import itertools
 import json
 from pathlib import Path
 
+import clflow as tf
 import numpy as np
 import pytest
-
-import clflow as tf
 from clflow.gradients import NO_CONNECTION
 
 FIXTURE = json.loads(
@@ -137,14 +136,22 @@ def test_matches_numpy_formula_with_two_variables(make):
 # --- constructors, configs, names ---------------------------------------------------------------
 def test_defaults_follow_tfjs():
     assert tf.train.adam().get_config() == {
-        "learningRate": 0.001, "beta1": 0.9, "beta2": 0.999, "epsilon": 1e-7}
+        "learningRate": 0.001,
+        "beta1": 0.9,
+        "beta2": 0.999,
+        "epsilon": 1e-7,
+    }
     assert tf.train.adamax().get_config()["learningRate"] == 0.002
     assert tf.train.adamax().get_config()["decay"] == 0.0
-    assert tf.train.adadelta().get_config() == {"learningRate": 0.001, "rho": 0.95,
-                                                "epsilon": 1e-7}
+    assert tf.train.adadelta().get_config() == {"learningRate": 0.001, "rho": 0.95, "epsilon": 1e-7}
     assert tf.train.adagrad(0.3).get_config()["initialAccumulatorValue"] == 0.1
     assert tf.train.rmsprop(0.1).get_config() == {
-        "learningRate": 0.1, "decay": 0.9, "momentum": 0.0, "epsilon": 1e-7, "centered": False}
+        "learningRate": 0.1,
+        "decay": 0.9,
+        "momentum": 0.0,
+        "epsilon": 1e-7,
+        "centered": False,
+    }
     assert tf.train.momentum(0.1, 0.5).get_config()["useNesterov"] is False
 
 
@@ -233,8 +240,9 @@ def test_compute_then_apply_gradients_equals_minimize():
     opt_a, opt_b = tf.train.momentum(0.1, 0.9), tf.train.momentum(0.1, 0.9)
     for _ in range(3):
         r = opt_a.compute_gradients(lambda: (a * c).square().sum())
-        np.testing.assert_allclose(r["grads"][a.name].numpy(), 2 * a.numpy() * c.numpy() ** 2,
-                                   rtol=1e-6)
+        np.testing.assert_allclose(
+            r["grads"][a.name].numpy(), 2 * a.numpy() * c.numpy() ** 2, rtol=1e-6
+        )
         opt_a.apply_gradients(r["grads"])
         opt_b.minimize(lambda: (b * c).square().sum())
     np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-6)

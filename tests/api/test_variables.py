@@ -6,15 +6,14 @@ import itertools
 import json
 from pathlib import Path
 
+import clflow as tf
 import numpy as np
 import pytest
 
-import clflow as tf
-
 _names = itertools.count()
-ERRORS = json.loads(
-    (Path(__file__).parents[1] / "fixtures" / "tfjs" / "errors.json").read_text()
-)["errors"]
+ERRORS = json.loads((Path(__file__).parents[1] / "fixtures" / "tfjs" / "errors.json").read_text())[
+    "errors"
+]
 
 
 def fresh(prefix: str = "var_test") -> str:
