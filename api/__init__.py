@@ -14,6 +14,7 @@ from .ops import *  # noqa: F403  (the op functions: tf.add, tf.mat_mul, tf.rand
 from .variables import Variable, variable
 from .gradients import grad, grads, value_and_grad, value_and_grads, variable_grads
 from . import activations, constraints, data, initializers, layers, regularizers, train
+from . import callbacks, metrics, training
 from . import losses
 from .models import LayersModel, Sequential, load_layers_model, sequential
 from .dump import dump_graph

@@ -142,7 +142,9 @@ def _dims(shape: Sequence) -> str:
 
 def _check_shape(t: Tensor, expected: Sequence, what: str) -> None:
     got = t.shape[1:]
-    if len(got) != len(expected) or any(e is not None and e != g for e, g in zip(expected, got)):
+    if len(got) != len(expected) or any(
+        e is not None and e != g for e, g in zip(expected, got, strict=False)
+    ):
         raise ValueError(
             f"{what} expected a batch of elements where each example has shape "
             f"{_dims(expected)} (i.e.,tensor shape [*,{_dims(expected)[1:-1]}]) but the {what} "
@@ -174,12 +176,12 @@ def _prepare(model: Any, setup: _Setup, x: Any, y: Any) -> tuple[Tensor, Tensor]
 
 
 def _check_batch_size(batch_size: Any) -> int:
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int | np.integer) or (
-        batch_size <= 0
+    if (
+        isinstance(batch_size, bool)
+        or not isinstance(batch_size, int | np.integer)
+        or (batch_size <= 0)
     ):
-        raise ValueError(
-            f"batchSize is required to be a positive integer, but got {batch_size}"
-        )
+        raise ValueError(f"batchSize is required to be a positive integer, but got {batch_size}")
     return int(batch_size)
 
 
@@ -448,7 +450,9 @@ def fit(
                 results.append((len(ids), outs))
                 if cb_list.needs_batch_logs:
                     cb_list.call("on_batch_end", b, _batch_logs(names, b, len(ids), outs))
-                progress.batch_end(lambda o=outs: {k: float(v.numpy()) for k, v in zip(names, o)})
+                progress.batch_end(
+                    lambda o=outs: {k: float(v.numpy()) for k, v in zip(names, o, strict=False)}
+                )
                 if model.stop_training:
                     break
             logs: dict[str, float] = {}
@@ -568,7 +572,9 @@ def fit_dataset(
                 results.append((k, outs))
                 if cb_list.needs_batch_logs:
                     cb_list.call("on_batch_end", b, _batch_logs(names, b, k, outs))
-                progress.batch_end(lambda o=outs: {k: float(v.numpy()) for k, v in zip(names, o)})
+                progress.batch_end(
+                    lambda o=outs: {k: float(v.numpy()) for k, v in zip(names, o, strict=False)}
+                )
                 if model.stop_training:
                     break
             if not results:
@@ -654,7 +660,9 @@ def evaluate_dataset(model: Any, dataset: Any, batches: int | None = None, verbo
 def _check_input(model: Any, xt: Tensor) -> None:
     expected = list(model.input_shape)
     got = xt.shape
-    if len(got) != len(expected) or any(e is not None and e != g for e, g in zip(expected, got)):
+    if len(got) != len(expected) or any(
+        e is not None and e != g for e, g in zip(expected, got, strict=False)
+    ):
         first = model.layers[0].name
         raise ValueError(
             f"Error when checking : expected {first}_input to have shape {_dims(expected)} "
@@ -728,8 +736,9 @@ def get_training_config(model: Any) -> dict[str, Any]:
     class_name = getattr(opt, "class_name", None) or type(opt).__name__.removesuffix("Optimizer")
     return {
         "loss": metrics_mod.loss_name(setup.loss_fn),
-        "metrics": [m if isinstance(m, str) else getattr(m, "__name__", str(m))
-                    for m in model.metrics],  # fmt: skip
+        "metrics": [
+            m if isinstance(m, str) else getattr(m, "__name__", str(m)) for m in model.metrics
+        ],  # fmt: skip
         "optimizer_config": {"class_name": class_name, "config": opt.get_config()},
     }
 

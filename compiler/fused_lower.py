@@ -88,12 +88,22 @@ def _pointwise(lw, node, body, outer, outs) -> None:
             text.append(f"    const int gid = g0 - {s0};")
             text += ["  " + ln for ln in lines]
             text.append("  }")
-        src = (f"{common.PREAMBLE}\n__kernel void KNAME({common.kernel_params(outp + params)}) "
-               "{\n" + "\n".join(text) + "\n}\n")
+        src = (
+            f"{common.PREAMBLE}\n__kernel void KNAME({common.kernel_params(outp + params)}) "
+            "{\n" + "\n".join(text) + "\n}\n"
+        )
     nbytes = sum(lw.vbufs[a[1]].nbytes for a in args) + sum(lw.vbufs[v].nbytes for v in outs)
-    lw.launches.append(VLaunch(kernel_source("fused_pointwise", src),
-                               [("buf", v) for v in outs] + args, (round_up(total, LOCAL),),
-                               (LOCAL,), _label(lw, node), total, nbytes))
+    lw.launches.append(
+        VLaunch(
+            kernel_source("fused_pointwise", src),
+            [("buf", v) for v in outs] + args,
+            (round_up(total, LOCAL),),
+            (LOCAL,),
+            _label(lw, node),
+            total,
+            nbytes,
+        )
+    )
 
 
 # --- dense: GEMM with the epilogue expression and the column sum of B ------------------------
@@ -106,8 +116,10 @@ def _dense(lw, node, body, outer, outs) -> None:
     main_k = [k for k, o in enumerate(body.outputs) if id(o) in deps_mm]
     cs_k = [k for k, o in enumerate(body.outputs) if id(o) not in deps_mm]
     if len(main_k) != 1 or len(cs_k) > 1:
-        raise IRError(f"fused_dense needs one matmul output and at most one column sum: "
-                      f"{line_of(node, lw.names)}")
+        raise IRError(
+            f"fused_dense needs one matmul output and at most one column sum: "
+            f"{line_of(node, lw.names)}"
+        )
     ab, ta = lw.matmul_operand(outer[id(mm.inputs[0])])
     bb, tb = lw.matmul_operand(outer[id(mm.inputs[1])])
     ta ^= mm.attrs["transpose_a"]
@@ -122,10 +134,17 @@ def _dense(lw, node, body, outer, outs) -> None:
         cs_expr = _epilogue_expr(lw, outer, body.outputs[cs_k[0]], sums[0], (1, n), cs_extras)
         cs_epi = GemmEpilogue(tuple(c for c, _ in cs_extras), cs_expr)
     epi = GemmEpilogue(tuple(c for c, _ in main_extras), main_expr)
-    plan = plan_gemm(m, n, k, trans_a=ta, trans_b=tb, epilogue=epi, colsum=cs_epi,
-                     device_kind=lw.device_kind)
-    named = {"A": ("buf", ab), "B": ("buf", bb), "C": ("buf", outs[main_k[0]]),
-             "M": ScalarArg("int32", m), "N": ScalarArg("int32", n), "K": ScalarArg("int32", k)}
+    plan = plan_gemm(
+        m, n, k, trans_a=ta, trans_b=tb, epilogue=epi, colsum=cs_epi, device_kind=lw.device_kind
+    )
+    named = {
+        "A": ("buf", ab),
+        "B": ("buf", bb),
+        "C": ("buf", outs[main_k[0]]),
+        "M": ScalarArg("int32", m),
+        "N": ScalarArg("int32", n),
+        "K": ScalarArg("int32", k),
+    }
     named.update({f"E{i}": ("buf", v) for i, (_, v) in enumerate(main_extras)})
     if cs_k:
         named["S"] = ("buf", outs[cs_k[0]])
@@ -134,11 +153,17 @@ def _dense(lw, node, body, outer, outs) -> None:
         lw.vbufs.append(VBuf(nbytes, "float32", (nbytes // 4,), "temp"))
         named[name] = ("buf", len(lw.vbufs) - 1)
     for gl in plan.launches:
-        lw.launches.append(VLaunch(
-            kernel_source(gl.name, gl.source.replace(gl.name, "KNAME")),
-            [named[x] for x in gl.args], tuple(gl.global_size),
-            tuple(gl.local_size) if gl.local_size else None, _label(lw, node),
-            plan.flops if gl is plan.launches[-1] else 0, 4 * (m * k + k * n + m * n)))
+        lw.launches.append(
+            VLaunch(
+                kernel_source(gl.name, gl.source.replace(gl.name, "KNAME")),
+                [named[x] for x in gl.args],
+                tuple(gl.global_size),
+                tuple(gl.local_size) if gl.local_size else None,
+                _label(lw, node),
+                plan.flops if gl is plan.launches[-1] else 0,
+                4 * (m * k + k * n + m * n),
+            )
+        )
 
 
 def _descendants(body, start: Node) -> set[int]:
@@ -187,8 +212,12 @@ def _view_class(view: View, target) -> str | None:
     m, n = target
     v = view.broadcast((m, n))
     st = v.norm_strides()
-    wants = (("scalar", (0, 0)), ("col", (0, 1 if n > 1 else 0)),
-             ("row", (1 if m > 1 else 0, 0)), ("full", (n if m > 1 else 0, 1 if n > 1 else 0)))
+    wants = (
+        ("scalar", (0, 0)),
+        ("col", (0, 1 if n > 1 else 0)),
+        ("row", (1 if m > 1 else 0, 0)),
+        ("full", (n if m > 1 else 0, 1 if n > 1 else 0)),
+    )
     for cls, want in wants:
         if st == want:
             return cls
@@ -204,13 +233,23 @@ def _reduce(lw, node, body, outer, outs) -> None:
     rk = RowKernel(body, tuple(full), tuple(axes), load)
     text = rk.render()
     outp = [(f"out{k}", o.dtype, True) for k, o in enumerate(body.outputs)]
-    src = (f"{common.PREAMBLE}\n__kernel void KNAME({common.kernel_params(outp + params)}) "
-           "{\n" + text + "}\n")
+    src = (
+        f"{common.PREAMBLE}\n__kernel void KNAME({common.kernel_params(outp + params)}) "
+        "{\n" + text + "}\n"
+    )
     total = LOCAL if rk.single else round_up(rk.rows, LOCAL)
     nbytes = sum(lw.vbufs[a[1]].nbytes for a in args) + sum(lw.vbufs[v].nbytes for v in outs)
-    lw.launches.append(VLaunch(kernel_source("fused_reduce", src),
-                               [("buf", v) for v in outs] + args, (total,), (LOCAL,),
-                               _label(lw, node), rk.size, nbytes))
+    lw.launches.append(
+        VLaunch(
+            kernel_source("fused_reduce", src),
+            [("buf", v) for v in outs] + args,
+            (total,),
+            (LOCAL,),
+            _label(lw, node),
+            rk.size,
+            nbytes,
+        )
+    )
 
 
 class RowKernel:
@@ -247,17 +286,24 @@ class RowKernel:
             return "row" if n.inputs[0].shape == self.full else "total"
         if kind == MOVEMENT:
             return self.level[id(n.inputs[0])]
-        lv = [self.level[id(i)] if id(i) in self.level else self._free_level(i.shape, n.shape)
-              for i in n.inputs if i.op != "const"]
-        lv = lv or [self._free_level(n.shape, n.shape)]
-        return max(lv, key=LEVELS.__getitem__)
+        lv = [
+            self.level[id(i)] if id(i) in self.level else self._free_level(i.shape, n.shape)
+            for i in n.inputs
+            if i.op != "const"
+        ]
+        best = max(lv or ["total"], key=LEVELS.__getitem__)
+        if best == "total" and not any(self.level.get(id(i)) == "total" for i in n.inputs):
+            return "row"  # a scalar of loaded values only: cheap to compute in every row
+        return best
 
     # -- index components -----------------------------------------------------------------
     def comps(self, shape, level: str) -> list[str]:
         if len(shape) == len(self.full):
             it = iter(self.kc)
-            return [next(it) if a in self.kept else (f"r{a}" if level == "elem" else "0")
-                    for a in range(len(shape))]
+            return [
+                next(it) if a in self.kept else (f"r{a}" if level == "elem" else "0")
+                for a in range(len(shape))
+            ]
         if tuple(shape) == self.k0:
             return list(self.kc)
         return ["0"] * len(shape)
@@ -356,12 +402,16 @@ class RowKernel:
         out = self.lines
         outs = self.body.outputs
         head = ["  const int gid = get_global_id(0);"]
-        totals = [n for n in self.body.nodes
-                  if self.level.get(id(n)) == "total" and OPS[n.op].kind == REDUCE]
+        totals = [
+            n
+            for n in self.body.nodes
+            if self.level.get(id(n)) == "total" and OPS[n.op].kind == REDUCE
+        ]
         if self.single:
             head.append("  if (gid != 0) return;")
-            for t in totals:
-                head.append(f"  {common.CTYPE[t.dtype]} tacc{id(t) % 100000} = {_init(t)};")
+            for j, t in enumerate(totals):
+                self.rv[id(t)] = f"tacc{j}"
+                head.append(f"  {common.CTYPE[t.dtype]} tacc{j} = {_init(t)};")
             head.append(f"  for (int rid = 0; rid < {self.rows}; ++rid) {{")
             self.ind = "    "
         else:
@@ -374,16 +424,26 @@ class RowKernel:
                 e = f"({e}) % {s}"
             out.append(f"{self.ind}const int k{a} = {e};")
             inner *= s
-        elem_outs = [k for k, o in enumerate(outs)
-                     if self.level.get(id(o)) != "total" and o.shape == self.full]
-        row_outs = [k for k, o in enumerate(outs)
-                    if self.level.get(id(o)) == "row" and k not in elem_outs]
-        for k in row_outs:
-            self.lines.append(f"{self.ind}out{k}[rid] = {self.row(outs[k])};")
+        elem_outs = [
+            k
+            for k, o in enumerate(outs)
+            if self.level.get(id(o)) != "total" and o.shape == self.full
+        ]
+        row_outs = [
+            k for k, o in enumerate(outs) if self.level.get(id(o)) == "row" and k not in elem_outs
+        ]
+        for k in row_outs:  # a scalar output is the same in every row: store it at 0
+            at = "rid" if outs[k].size == self.rows else "0"
+            self.lines.append(f"{self.ind}out{k}[{at}] = {self.row(outs[k])};")
         if elem_outs:
-            flat = " + ".join(f"r{a} * {st}" if a in self.axes else f"k{a} * {st}"
-                              for a, st in enumerate(View.contiguous(self.full).strides)
-                              if self.full[a] != 1) or "0"
+            flat = (
+                " + ".join(
+                    f"r{a} * {st}" if a in self.axes else f"k{a} * {st}"
+                    for a, st in enumerate(View.contiguous(self.full).strides)
+                    if self.full[a] != 1
+                )
+                or "0"
+            )
 
             def store(vals):
                 for k, v in zip(elem_outs, vals, strict=True):
@@ -391,13 +451,10 @@ class RowKernel:
 
             self.loop([outs[k] for k in elem_outs], store)
         if self.single:
-            for t in totals:
-                tv = f"tacc{id(t) % 100000}"
-                self.lines.append(f"{self.ind}{_combine(t, tv, self.row(t.inputs[0]))}")
+            for j, t in enumerate(totals):
+                self.lines.append(f"{self.ind}{_combine(t, f'tacc{j}', self.row(t.inputs[0]))}")
             self.ind = "  "
             self.lines.append("  }")
-            for t in totals:
-                self.rv[id(t)] = f"tacc{id(t) % 100000}"
             for n in self.body.nodes:
                 if self.level.get(id(n)) == "total" and id(n) not in self.rv:
                     self.row(n)
@@ -410,9 +467,11 @@ class RowKernel:
 def _init(r: Node) -> str:
     from .lower import OP_INIT
 
-    return OP_INIT[r.op] if r.dtype == "float32" else {"-INFINITY": "INT_MIN",
-                                                        "INFINITY": "INT_MAX"}.get(
-        OP_INIT[r.op], OP_INIT[r.op])
+    return (
+        OP_INIT[r.op]
+        if r.dtype == "float32"
+        else {"-INFINITY": "INT_MIN", "INFINITY": "INT_MAX"}.get(OP_INIT[r.op], OP_INIT[r.op])
+    )
 
 
 def _combine(r: Node, acc: str, v: str) -> str:

@@ -31,15 +31,24 @@ def _fused_infer(types, attrs):
     return o.shape, o.dtype
 
 
-def _fused_ref(*args, kind, body, out, summary=""):
+def _fused_ref(*args, kind, body, out, summary="", **_):
     from .interpreter import interpret
 
     wide = any(np.asarray(a).dtype == np.float64 for a in args)
     return interpret(body, list(args), precision="float64" if wide else "float32")[out]
 
 
-register(OpDef("fused", FUSED, _fused_infer, _fused_ref, None, None,
-               doc="a fused group: one kernel computing its body's outputs"))
+register(
+    OpDef(
+        "fused",
+        FUSED,
+        _fused_infer,
+        _fused_ref,
+        None,
+        None,
+        doc="a fused group: one kernel computing its body's outputs",
+    )
+)
 
 
 @dataclass
@@ -118,8 +127,11 @@ def contract(graph: Graph, groups: list[Group]) -> Graph:
                 if id(i) not in ids and id(i) not in seen and i.op != "const":
                     seen.add(id(i))
                     ins.append(i)
-        outs = [n for n in gr.nodes
-                if id(n) in out_ids or any(id(u) not in ids for u in users.get(id(n), []))]
+        outs = [
+            n
+            for n in gr.nodes
+            if id(n) in out_ids or any(id(u) not in ids for u in users.get(id(n), []))
+        ]
         bmap: dict[int, Node] = {}
         binputs = []
         for j, i in enumerate(ins):
@@ -185,3 +197,38 @@ def free_level(full: tuple, axes: tuple, shape: tuple, frame: tuple) -> str:
     if any(pad[a] != 1 for a in axes):
         return "elem"
     return "row" if any(s != 1 for s in pad) else "total"
+
+
+class Quotient:
+    """The dependency graph with the groups accepted so far contracted to one node each, so a
+    new group is checked against them too (two convex groups can still form a cycle)."""
+
+    def __init__(self, graph: Graph) -> None:
+        self.g = digraph(graph)
+        self.rep: dict[int, int] = {}
+
+    def find(self, i: int) -> int:
+        while i in self.rep:
+            i = self.rep[i]
+        return i
+
+    def convex(self, ids: Iterable[int]) -> bool:
+        return convex(self.g, {self.find(i) for i in ids})
+
+    def accept(self, ids: Iterable[int]) -> int:
+        """Contract ``ids`` (and the groups they belong to) into one node; returns it."""
+        reps = sorted({self.find(i) for i in ids})
+        r = reps[0]
+        for x in reps[1:]:
+            nx.contracted_nodes(self.g, r, x, self_loops=False, copy=False)
+            self.rep[x] = r
+        return r
+
+    def related(self, a: Iterable[int], b: Iterable[int]) -> bool:
+        """True when some path joins the two sets (either way)."""
+        ra, rb = {self.find(i) for i in a}, {self.find(i) for i in b}
+        if ra & rb:
+            return True
+        down = set().union(*(nx.descendants(self.g, r) for r in ra))
+        up = set().union(*(nx.ancestors(self.g, r) for r in ra))
+        return bool((down | up) & rb)

@@ -164,6 +164,8 @@ class Graph:
             if groups and id(n) in groups:
                 extra.append(groups[id(n)])
             lines.append(f"{line:<60} # {' '.join(extra)}")
+            if n.op == "fused" and n.attrs["out"] == 0:  # the group's body, once, indented
+                lines += ["    | " + b for b in n.attrs["body"].dump().splitlines()]
         outs = ", ".join("%" + names.get(id(o), "?") for o in self.outputs)
         lines.append(f"  return {outs}")
         return "\n".join(lines)
@@ -181,6 +183,10 @@ def line_of(n: Node, names: dict[int, str]) -> str:
     """The IR line of one node, e.g. ``%5: f32[32,32] = relu %4``."""
     me = names.get(id(n)) or n.name or f"<{n.op}@{id(n) % 10000}>"
     args = ", ".join("%" + names.get(id(i), i.name or "?") for i in n.inputs)
+    if n.op == "fused":  # fused_dense[matmul+add+relu], .k for the k-th output of a group
+        a = n.attrs
+        multi = f".{a['out']}" if len(a["body"].outputs) > 1 else ""
+        return f"%{me}: {n.type_str()} = fused_{a['kind']}{multi}[{a['summary']}] {args}"
     attrs = {k: v for k, v in n.attrs.items() if k != "role"}
     attr_s = "[" + ", ".join(f"{k}={format_attr(v)}" for k, v in attrs.items()) + "]"
     return f"%{me}: {n.type_str()} = {n.op}{attr_s if attrs else ''} {args}".rstrip()

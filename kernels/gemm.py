@@ -91,8 +91,9 @@ def _epi_def(epi: GemmEpilogue, fname: str = "gemm_epilogue") -> str:
     return f"inline float {fname}(float acc{params}) {{ return ({epi.expr}); }}\n"
 
 
-def _epi_call(epi: GemmEpilogue, acc: str, i: str, j: str, fname: str = "gemm_epilogue",
-              prefix: str = "E") -> str:
+def _epi_call(
+    epi: GemmEpilogue, acc: str, i: str, j: str, fname: str = "gemm_epilogue", prefix: str = "E"
+) -> str:
     """C text applying the epilogue to `acc` for element (i, j)."""
     if not _epi_def(epi, fname):
         return acc
@@ -179,16 +180,20 @@ def _cpu_kernel(name, m, n, k, a_mode, b_mode, tn, wg, unroll, epi, cs=None) -> 
     if cs is not None:  # row block 0 also sums op(B) over k for its columns (bias gradient)
         sums = [f"s{h}" for h in range(halves)]
         zero = " = (float16)(0.0f)"
-        colsum = (f"    if (get_global_id(1) == 0) {{\n        float16 {(zero + ', ').join(sums)}"
-                  f"{zero};\n        for (int k = 0; k < K; ++k) {{\n"
-                  + "".join("    " + line for line in b_loop.splitlines(True))
-                  + "".join(f"            s{h} += b{h};\n" for h in range(halves))
-                  + "        }\n")
+        colsum = (
+            f"    if (get_global_id(1) == 0) {{\n        float16 {(zero + ', ').join(sums)}"
+            f"{zero};\n        for (int k = 0; k < K; ++k) {{\n"
+            + "".join("    " + line for line in b_loop.splitlines(True))
+            + "".join(f"            s{h} += b{h};\n" for h in range(halves))
+            + "        }\n"
+        )
         for h in range(halves):
             call = _epi_call(cs, "t[c]", "0", "j", "gemm_colsum", "F")
-            colsum += (f"        {{ const float16 tv = s{h}; const float* t = (const float*)&tv;\n"
-                       f"          for (int c = 0; c < 16; ++c) {{ const int j = j0 + {16 * h} + c;"
-                       f" if (j < N) S[j] = {call}; }} }}\n")
+            colsum += (
+                f"        {{ const float16 tv = s{h}; const float* t = (const float*)&tv;\n"
+                f"          for (int c = 0; c < 16; ++c) {{ const int j = j0 + {16 * h} + c;"
+                f" if (j < N) S[j] = {call}; }} }}\n"
+            )
         colsum += "    }\n"
     return f"""{_defines(M=m, N=n, K=k, TN=tn)}
 {_epi_def(epi)}{_cs_def(cs)}
@@ -488,7 +493,8 @@ def plan_gemm(
     if colsum is not None:
         _check_args(m, n, k, colsum, device_kind, params)
         if set(colsum.extras) - {"col", "scalar"}:
-            raise ValueError(f"plan_gemm: colsum extras must be 'col' or 'scalar', got "
-                             f"{colsum.extras}")
+            raise ValueError(
+                f"plan_gemm: colsum extras must be 'col' or 'scalar', got {colsum.extras}"
+            )
     planner = _cpu_plan if device_kind == "cpu" else _gpu_plan
     return planner(m, n, k, bool(trans_a), bool(trans_b), epilogue, p, colsum)

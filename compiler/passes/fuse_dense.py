@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..fusion import Group, contract, convex, digraph
+from ..fusion import Group, Quotient, contract
 from ..ir import Graph, Node
 from ..ops import ELEMENTWISE, OPS
 
@@ -38,8 +38,13 @@ class _Epilogue:
         """Nodes to inline so that ``o`` is available in the epilogue, or None if it cannot be."""
         if o.op == "const":
             return []
-        inline = (OPS[o.op].kind == ELEMENTWISE and id(o) not in self.taken and depth > 0
-                  and self.single_user(o) is user and operand_class(o.shape, target))
+        inline = (
+            OPS[o.op].kind == ELEMENTWISE
+            and id(o) not in self.taken
+            and depth > 0
+            and self.single_user(o) is user
+            and operand_class(o.shape, target)
+        )
         if inline:
             side: list[Node] = []
             for i in o.inputs:
@@ -59,8 +64,13 @@ class _Epilogue:
         tail = start
         while True:
             u = self.single_user(tail)
-            if (u is None or id(u) in self.taken or OPS[u.op].kind != ELEMENTWISE
-                    or u.shape != tail.shape or u.dtype != "float32"):
+            if (
+                u is None
+                or id(u) in self.taken
+                or OPS[u.op].kind != ELEMENTWISE
+                or u.shape != tail.shape
+                or u.dtype != "float32"
+            ):
                 return got
             side: list[Node] = []
             for i in u.inputs:
@@ -86,7 +96,7 @@ def _colsum(graph: Graph, mm: Node, taken: set[int]) -> Node | None:
 
 def fuse_dense(graph: Graph) -> Graph:
     """Verified graph -> each matmul with its epilogue (and B's column sum) as one fused_dense."""
-    g = digraph(graph)
+    q = Quotient(graph)
     taken: set[int] = set()
     groups = []
     order = {id(n): k for k, n in enumerate(graph.nodes)}
@@ -99,13 +109,14 @@ def fuse_dense(graph: Graph) -> Graph:
         if cs is not None:
             col = _Epilogue(graph, taken | {id(n) for n in nodes}, ("scalar", "col"))
             extra = [cs] + col.chain(cs, (1, mm.shape[1]))
-            if convex(g, {id(n) for n in nodes + extra}):
+            if q.convex(id(n) for n in nodes + extra):
                 nodes += extra
-        while not convex(g, {id(n) for n in nodes}):  # cannot happen for chains; be safe
+        while not q.convex(id(n) for n in nodes):  # cannot happen for chains; be safe
             nodes.pop()
         if len(nodes) == 1:
             continue  # a bare matmul lowers the same without a group
         nodes.sort(key=lambda n: order[id(n)])
         taken |= {id(n) for n in nodes}
+        q.accept(id(n) for n in nodes)
         groups.append(Group("dense", nodes))
     return contract(graph, groups)

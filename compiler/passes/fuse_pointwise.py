@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import networkx as nx
-
-from ..fusion import Group, contract, convex, digraph
+from ..fusion import Group, Quotient, contract
 from ..ir import Graph, Node
 from ..ops import ELEMENTWISE, INJECTIVE, OPS
 
 
-def _vertical(graph: Graph, g) -> list[list[Node]]:
+def _vertical(graph: Graph, q: Quotient) -> list[list[Node]]:
     """Each elementwise node joins the group of a same-shaped operand when that stays acyclic."""
     groups: list[list[Node]] = []
     group_of: dict[int, int] = {}
@@ -23,7 +21,8 @@ def _vertical(graph: Graph, g) -> list[list[Node]]:
             k = group_of.get(id(o))
             if k is None or o.shape != n.shape:
                 continue
-            if convex(g, {id(x) for x in groups[k]} | {id(n)}):
+            if q.convex({id(groups[k][0]), id(n)}):
+                q.accept({id(groups[k][0]), id(n)})
                 groups[k].append(n)
                 group_of[id(n)] = k
                 placed = True
@@ -37,22 +36,19 @@ def _vertical(graph: Graph, g) -> list[list[Node]]:
 def fuse_pointwise(graph: Graph) -> Graph:
     """Graph -> elementwise work as fused_pointwise nodes; independent groups share a kernel
     whose work-items are split into one segment per output shape (multi-tensor updates)."""
-    g = digraph(graph)
-    merged: list[tuple[list[Node], set[int], set[int]]] = []  # nodes, ids, ids reachable
-    for grp in _vertical(graph, g):
-        ids = {id(x) for x in grp}
-        below = set().union(*(nx.descendants(g, i) for i in ids))
-        above = set().union(*(nx.ancestors(g, i) for i in ids))
-        for m, mids, mbelow in merged:
+    q = Quotient(graph)
+    merged: list[list[Node]] = []
+    for grp in _vertical(graph, q):
+        for m in merged:
             # Side by side only when independent: neither group reads the other's results.
-            if not (mids & above) and not (mbelow & ids):
+            if not q.related([id(m[0])], [id(grp[0])]):
+                q.accept({id(m[0]), id(grp[0])})
                 m += grp
-                mids |= ids
-                mbelow |= below
                 break
         else:
-            merged.append((list(grp), ids, below))
+            merged.append(list(grp))
     order = {id(n): k for k, n in enumerate(graph.nodes)}
-    groups = [Group("pointwise", sorted(m, key=lambda n: order[id(n)]))
-              for m, _, _ in merged if len(m) > 1]
+    groups = [
+        Group("pointwise", sorted(m, key=lambda n: order[id(n)])) for m in merged if len(m) > 1
+    ]
     return contract(graph, groups)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..fusion import Group, contract, convex, digraph, free_level
+from ..fusion import Group, Quotient, contract, free_level
 from ..ir import Graph, Node
 from ..ops import ELEMENTWISE, MOVEMENT, OPS, REDUCE
 
@@ -38,8 +38,9 @@ class _Space:
             return True
         if len(frame) == len(self.full):
             pad = (1,) * (len(self.full) - len(o.shape)) + tuple(o.shape)
-            return all(pad[a] == (1 if a in self.axes else self.full[a])
-                       for a in range(len(self.full)))
+            return all(
+                pad[a] == (1 if a in self.axes else self.full[a]) for a in range(len(self.full))
+            )
         return False
 
     def level_of(self, n: Node) -> str | None:
@@ -63,28 +64,36 @@ class _Space:
                 return "total" if all(s == 1 for s in n.shape) else None
             src, dst = n.inputs[0].shape, n.shape
             rows = (self.k0, self.k1)
-            if (src in rows and dst in rows) or (n.op == "broadcast_to" and dst == self.full
-                                                 and self.row_fits(n.inputs[0], dst)):
+            if (src in rows and dst in rows) or (
+                n.op == "broadcast_to" and dst == self.full and self.row_fits(n.inputs[0], dst)
+            ):
                 return "row"
             return None
         if kind != ELEMENTWISE:
             return None
         levels = [self.operand_level(i, n.shape) for i in n.inputs]
         lv = max(levels, key=LEVELS.__getitem__)
-        if lv != "total" and any(x == "total" and i.op != "const" and id(i) in self.level
-                                 for x, i in zip(levels, n.inputs, strict=True)):
+        if lv != "total" and any(
+            x == "total" and i.op != "const" and id(i) in self.level
+            for x, i in zip(levels, n.inputs, strict=True)
+        ):
             return None  # a grand total is only known after every row
         if lv == "elem":
             ok = n.shape == self.full and all(
-                self.row_fits(i, n.shape) for x, i in zip(levels, n.inputs, strict=True)
-                if x == "row" and id(i) in self.level)
+                self.row_fits(i, n.shape)
+                for x, i in zip(levels, n.inputs, strict=True)
+                if x == "row" and id(i) in self.level
+            )
             return "elem" if ok else None
         if lv == "row":
             return "row" if n.shape in (self.k0, self.k1, self.full) else None
+        if not any(self.level.get(id(i)) == "total" for i in n.inputs):
+            return "row" if all(s == 1 for s in n.shape) else None  # computed in each row
         return "total" if self.allow_total and all(s == 1 for s in n.shape) else None
 
 
-def _grow(graph: Graph, g, seed: Node, taken: set[int]) -> tuple[list[Node], _Space] | None:
+def _grow(graph: Graph, q: Quotient, seed: Node, taken: set[int]):
+    """The members (in graph order) and space of the group grown from ``seed``, or None."""
     sp = _Space(seed)
     sp.level[id(seed)] = "row"
     members = {id(seed): seed}
@@ -95,7 +104,7 @@ def _grow(graph: Graph, g, seed: Node, taken: set[int]) -> tuple[list[Node], _Sp
         if id(n) in members or id(n) in taken or n.op in ("input", "const", "fused"):
             return
         lv = sp.level_of(n)
-        if lv is None or not convex(g, set(members) | {id(n)}):
+        if lv is None or not q.convex(set(members) | {id(n)}):
             return
         members[id(n)] = n
         sp.level[id(n)] = lv
@@ -116,16 +125,17 @@ def _grow(graph: Graph, g, seed: Node, taken: set[int]) -> tuple[list[Node], _Sp
 
 def fuse_reduce(graph: Graph) -> Graph:
     """Graph -> reductions sharing one space fused with the elementwise work around them."""
-    g = digraph(graph)
+    q = Quotient(graph)
     taken: set[int] = set()
     groups = []
     for n in graph.nodes:
         if n.op not in ROW_OPS or id(n) in taken or n.dtype != "float32" or not n.attrs["axes"]:
             continue
-        got = _grow(graph, g, n, taken)
+        got = _grow(graph, q, n, taken)
         if got is None:
             continue
         nodes, sp = got
         taken |= {id(m) for m in nodes}
+        q.accept(id(m) for m in nodes)
         groups.append(Group("reduce", nodes, extra={"space": (sp.full, sp.axes)}))
     return contract(graph, groups)

@@ -49,9 +49,12 @@ def _rewrite(n: Node, users_of_relu: dict[int, Node]) -> Node:
             return folded
         # A broadcast constant operand is a scalar to the kernel: drop the view when the
         # other operands keep the result's shape.
-        stripped = [const(_scalar_const(i), i.dtype)
-                    if i.op == "broadcast_to" and _scalar_const(i) is not None else i
-                    for i in ins]
+        stripped = [
+            const(_scalar_const(i), i.dtype)
+            if i.op == "broadcast_to" and _scalar_const(i) is not None
+            else i
+            for i in ins
+        ]
         if any(a is not b for a, b in zip(stripped, ins, strict=True)):
             try:
                 cand = make(op, stripped, **n.attrs)

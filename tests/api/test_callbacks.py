@@ -105,8 +105,13 @@ def test_subclass_hooks_in_both_spellings_and_mixed_lists():
 
     x, y = data()
     m = small_model()
-    m.fit(x, y, epochs=2, verbose=0, callbacks=[Camel(), Snake(),
-                                                {"on_train_end": lambda logs: order.append("end")}])
+    m.fit(
+        x,
+        y,
+        epochs=2,
+        verbose=0,
+        callbacks=[Camel(), Snake(), {"on_train_end": lambda logs: order.append("end")}],
+    )
     assert order == [("snake", True), ("camel", 0, ["acc", "loss"], 2),
                      ("camel", 1, ["acc", "loss"], 2), "end"]  # fmt: skip
 

@@ -429,7 +429,8 @@ def test_bad_inputs_raise_before_training():
          lambda: m.fit(x, y, validation_split=1.5)),
         (ValueError, r"validation_split must be in \[0, 1\), got 1\.0",
          lambda: m.fit(x, y, validation_split=1.0)),
-        (ValueError, "leaves no training sample", lambda: m.fit(x[:1], y[:1], validation_split=0.5)),
+        (ValueError, "leaves no training sample",
+         lambda: m.fit(x[:1], y[:1], validation_split=0.5)),
         (TypeError, "validation_data must be", lambda: m.fit(x, y, validation_data=x)),
         (TypeError, r"unknown option 'batchSise'; did you mean 'batchSize'",
          lambda: m.fit(x, y, {"batchSise": 3})),
@@ -440,8 +441,12 @@ def test_bad_inputs_raise_before_training():
                                                     "activation": "sigmoid"})]})  # fmt: skip
     m1.compile({"optimizer": "sgd", "loss": "categoricalCrossentropy"})
     _raises_and_keeps_weights(
-        m1, ValueError, r"^You are passing a target array of shape 8,1 while using a loss "
-        r"'categorical_crossentropy'\.", lambda: m1.fit(np.ones((8, 4)), np.ones((8, 1))))
+        m1,
+        ValueError,
+        r"^You are passing a target array of shape 8,1 while using a loss "
+        r"'categorical_crossentropy'\.",
+        lambda: m1.fit(np.ones((8, 4)), np.ones((8, 1))),
+    )
     with pytest.raises(ValueError, match=r"Error when checking : expected .*_input to have "
                        r"shape \[null,784\] but got array with shape \[3,5\]\."):  # fmt: skip
         m.predict(np.ones((3, 5), np.float32))
@@ -455,7 +460,9 @@ def test_unknown_names_raise_tfjs_messages_with_hints():
         m.compile(optimizer="sgd", loss="fooLoss")
     with pytest.raises(ValueError, match=r"Did you mean 'categoricalCrossentropy'"):
         m.compile(optimizer="sgd", loss="categoricalCrossentrop")
-    with pytest.raises(ValueError, match=r"^Unknown Optimizer fooOpt\..*Valid optimizer names: sgd"):
+    with pytest.raises(
+        ValueError, match=r"^Unknown Optimizer fooOpt\..*Valid optimizer names: sgd"
+    ):
         m.compile(optimizer="fooOpt", loss="mse")
     with pytest.raises(ValueError, match=r"^Unknown metric fooMetric\..*accuracy"):
         m.compile(optimizer="sgd", loss="mse", metrics=["fooMetric"])
