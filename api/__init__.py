@@ -16,6 +16,7 @@ from .gradients import grad, grads, value_and_grad, value_and_grads, variable_gr
 from . import activations, constraints, data, initializers, layers, regularizers, train
 from . import callbacks, metrics, training
 from . import losses
+from .losses import Reduction
 from .models import LayersModel, Sequential, load_layers_model, sequential
 from .dump import dump_graph
 from ._options import install_aliases as _install_aliases

@@ -34,6 +34,11 @@ def _check_scalar(y: Any, what: str) -> Tensor:
     return y
 
 
+def _check_callable(f: Any, what: str) -> None:
+    if not callable(f):
+        raise TypeError(f"The f passed in {what}(f) must be a function, got {type(f).__name__}")
+
+
 def _seed(y: Tensor, dy: Any) -> Node | None:
     if dy is None:
         return None
@@ -62,6 +67,8 @@ def grad(f: Callable[[Tensor], Tensor]) -> Callable:
         >>> g(tf.tensor([3.0])).print()   # [6]
     """
 
+    _check_callable(f, "grad")
+
     def g(x: Any, dy: Any = None) -> Tensor:
         (xt,) = _as_inputs([x])
         y = trace(f, xt)
@@ -74,6 +81,8 @@ def grad(f: Callable[[Tensor], Tensor]) -> Callable:
 
 def grads(f: Callable[..., Tensor]) -> Callable:
     """Gradients of ``f(*xs)`` with respect to each argument."""
+
+    _check_callable(f, "grads")
 
     def g(xs: Sequence[Any], dy: Any = None) -> list[Tensor]:
         ts = _as_inputs(xs)

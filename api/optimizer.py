@@ -53,6 +53,13 @@ class Optimizer:
     def get_config(self) -> dict:
         return {"learningRate": self.learning_rate}
 
+    def _lr_leaf(self) -> Node:
+        """The learning rate on the device, uploaded again only when it changes."""
+        cached = getattr(self, "_lr_cache", None)
+        if cached is None or cached[0] != self.learning_rate:
+            cached = self._lr_cache = (self.learning_rate, _hyper_leaf(self.learning_rate))
+        return cached[1]
+
     # -- state ------------------------------------------------------------------------------
     def set_learning_rate(self, learning_rate: float) -> None:
         """Change the learning rate (no recompilation: it is an input of the step)."""
@@ -74,10 +81,11 @@ class Optimizer:
         return [have[s] for s in self.slot_names]
 
     def get_weights(self) -> list[dict]:
-        """``[{'name': 'iter', 'tensor': ...}, {'name': 'var/m', 'tensor': ...}, ...]``."""
+        """``[{'name': 'iter', ...}, {'name': 'a/m', ...}, {'name': 'b/m', ...}, {'name': 'a/v',
+        ...}, ...]``: slot by slot, then variable by variable, in TF.js's order."""
         out = [{"name": "iter", "tensor": tensor(np.int32(self.iterations))}]
-        for vname, slots in self._slots.items():
-            for s in self.slot_names:
+        for s in self.slot_names:
+            for vname, slots in self._slots.items():
                 out.append({"name": f"{vname}/{s}", "tensor": wrap(slots[s].node)})
         return out
 
@@ -199,7 +207,7 @@ class Optimizer:
         vars_ = [leaves[i].var for i in updated]
         slot_vars = [s for v in vars_ for s in self._slots_of(v)]
         self.iterations += 1
-        hyper = [_hyper_leaf(self.learning_rate), _hyper_leaf(self.iterations)]
+        hyper = [self._lr_leaf(), _hyper_leaf(self.iterations)]
         inputs = (
             [lf.data for lf in leaves] + [s.node.data for s in slot_vars] + [h.data for h in hyper]
         )

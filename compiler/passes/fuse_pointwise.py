@@ -8,29 +8,28 @@ from ..ops import ELEMENTWISE, INJECTIVE, OPS
 
 
 def _vertical(graph: Graph, q: Quotient) -> list[list[Node]]:
-    """Each elementwise node joins the group of a same-shaped operand when that stays acyclic."""
-    groups: list[list[Node]] = []
+    """Each elementwise node joins the groups of its same-shaped operands while acyclic."""
+    groups: dict[int, list[Node]] = {}  # keyed by the group's first node
     group_of: dict[int, int] = {}
     for n in graph.nodes:
         kind = OPS[n.op].kind
         if kind not in (ELEMENTWISE, INJECTIVE):
             continue
-        placed = False
+        mine = id(n)
+        groups[mine] = [n]
+        group_of[mine] = mine
         # Injective ops index their operands themselves: those must come from buffers.
         for o in n.inputs if kind == ELEMENTWISE else ():
             k = group_of.get(id(o))
-            if k is None or o.shape != n.shape:
+            if k is None or k == group_of[mine] or o.shape != n.shape:
                 continue
             if q.convex({id(groups[k][0]), id(n)}):
                 q.accept({id(groups[k][0]), id(n)})
-                groups[k].append(n)
-                group_of[id(n)] = k
-                placed = True
-                break
-        if not placed:
-            group_of[id(n)] = len(groups)
-            groups.append([n])
-    return groups
+                moved = groups.pop(group_of[mine])
+                groups[k] += moved
+                for m in moved:
+                    group_of[id(m)] = k
+    return list(groups.values())
 
 
 def fuse_pointwise(graph: Graph) -> Graph:

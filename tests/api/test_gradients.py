@@ -101,7 +101,6 @@ def test_f_not_returning_a_tensor():
         tf.grad(lambda t: 3)(tf.scalar(1.0))
 
 
-@pytest.mark.xfail(strict=True, reason="api/gradients.py grad() does not check callable(f)")
 def test_grad_of_a_non_function_says_so():
     # TF.js: "The f passed in grad(f) must be a function", raised by grad(5) itself.
     with pytest.raises(TypeError, match="must be a function"):
