@@ -19,7 +19,11 @@ from .passes.simplify import simplify
 # Passes run in this order: clean up, expose reductions, then fuse by kind (GEMM epilogues
 # first, so bias adds and updates ride on matmuls; then reductions; then what is left).
 PASSES: list[Callable[[Graph], Graph]] = [
-    decompose, simplify, fuse_dense, fuse_reduce, fuse_pointwise,
+    decompose,
+    simplify,
+    fuse_dense,
+    fuse_reduce,
+    fuse_pointwise,
 ]
 
 
@@ -30,8 +34,9 @@ def debug_level() -> int:
         return 0
 
 
-def compile_graph(graph: Graph, device_kind: str = "cpu", passes=None,
-                  keep_stages: bool = False) -> Executable:
+def compile_graph(
+    graph: Graph, device_kind: str = "cpu", passes=None, keep_stages: bool = False
+) -> Executable:
     """Compile ``graph`` into an Executable for a device of ``device_kind`` ('cpu' or 'gpu')."""
     graph.verify()
     level = debug_level()
@@ -48,8 +53,13 @@ def compile_graph(graph: Graph, device_kind: str = "cpu", passes=None,
     lw.run()
     slot_of, slots, stats = memory.plan(lw.vbufs, lw.launches, lw.outputs)
     kernels, launches = to_launches(lw, slot_of)
-    exe = Executable(kernels, launches, slots, [slot_of[v] for v in _inputs_in_order(lw)],
-                     [slot_of[v] for v in lw.outputs])
+    exe = Executable(
+        kernels,
+        launches,
+        slots,
+        [slot_of[v] for v in _inputs_in_order(lw)],
+        [slot_of[v] for v in lw.outputs],
+    )
     exe.info.update(stats)
     exe.info["stages"] = stages
     exe.info["stage_graphs"] = stage_graphs
