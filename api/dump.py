@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from . import engine
-from .compiler.dot import to_dot, to_networkx
+from .compiler.dot import body_of, fused_groups, to_dot, to_networkx
 from .compiler.executable import Executable
 from .compiler.ir import Graph, toposort
 
@@ -70,19 +70,22 @@ class Dumped:
         graph = exe.info.get("graph")
         self.name = graph.name if graph is not None else "graph"
         self.launch_nodes = _launch_nodes(exe)
+        self.launch_groups = _launch_groups(exe, self.launch_nodes)
         self.stages = _stages(self)
 
     def kernel_names(self) -> dict[int, list[str]]:
         """Final-graph node position -> names of the kernels computing it."""
         out: dict[int, list[str]] = {}
-        for ln, k in zip(self.exe.launches, self.launch_nodes, strict=True):
+        for ln, ks in zip(self.exe.launches, self.launch_groups, strict=True):
             name = self.exe.kernels[ln.kernel].name
-            if k is not None and name not in out.setdefault(k, []):
-                out[k].append(name)
+            for k in ks:
+                if name not in out.setdefault(k, []):
+                    out[k].append(name)
         return out
 
     def launch_rows(self) -> list[dict]:
-        """One dict per launch: kernel, geometry, label, node, flops, bytes and timings."""
+        """One dict per launch: kernel, geometry, label, node (and all its group's nodes), flops,
+        bytes and timings."""
         rows = []
         for i, ln in enumerate(self.exe.launches):
             t = self.times[i] if self.times else None
@@ -95,6 +98,7 @@ class Dumped:
                     "local_size": None if ln.local_size is None else list(ln.local_size),
                     "label": ln.label,
                     "node": self.launch_nodes[i],
+                    "nodes": self.launch_groups[i],
                     "flops": ln.flops,
                     "nbytes": ln.nbytes,
                     "time_s": t,
@@ -117,6 +121,18 @@ def _launch_nodes(exe: Executable) -> list[int | None]:
         if k is not None and (k >= len(nodes) or f"= {nodes[k].op}" not in ln.label):
             k = None
         out.append(k)
+    return out
+
+
+def _launch_groups(exe: Executable, launch_nodes: list[int | None]) -> list[list[int]]:
+    """Every final-graph node each launch computes: all fused nodes of its node's group (a
+    multi-output group is K fused nodes sharing one body), else just its node."""
+    graph = exe.info.get("graph")
+    groups = fused_groups(graph) if graph is not None else {}
+    out: list[list[int]] = []
+    for k in launch_nodes:
+        body = None if k is None else body_of(graph.nodes[k])
+        out.append([] if k is None else groups[id(body)] if body is not None else [k])
     return out
 
 

@@ -205,7 +205,7 @@ function showNode(id){const g=S.graph;const n=g.nodes.find(x=>x.id===id);
   (n.attrs?', '+esc(n.attrs):'')+'</p>';
  if(c)h+='<h3>fused group '+esc(c.label)+'</h3>';
  const key=(n&&n.cluster)||id;const pos=+key.slice(1).split('_')[0];
- const ls=S.final&&!/_/.test(key)?E.launches.filter(l=>l.node===pos):[];
+ const ls=S.final&&!/_/.test(key)?E.launches.filter(l=>l.nodes.includes(pos)):[];
  showLaunches(ls,h||'<h3>'+esc(id)+'</h3>');}
 function showLaunches(ls,head){let h=head;
  if(!ls.length)h+='<p>No kernel of its own here (a view, an input, or an earlier stage: '+

@@ -1,8 +1,10 @@
 """Graph pictures: an IR Graph as a networkx DiGraph and as Graphviz DOT text.
 
 Node ids are ``n<k>`` with k the node's position in ``graph.nodes`` (the numbering lowering
-uses in launch labels); the body of a fused node becomes ``n<k>_<j>`` inside a cluster, so a
-fused group draws as one box holding the ops its kernel computes. DOT is written by hand: no
+uses in launch labels), one drawn node per graph node. A fused group (K fused nodes sharing one
+body graph, ``attrs['out']`` picking each one's body output) draws its body once as cluster
+``c<k>`` (k its first member) holding ``n<k>_<j>``; each member's node ``n<m>`` sits below it,
+fed by the body output it names. DOT is written by hand: no
 pydot or pygraphviz is needed to produce it.
 """
 
@@ -66,7 +68,8 @@ def _attr_text(node: Node) -> str:
 
 
 def to_networkx(graph: Graph, kernels: dict[int, list[str]] | None = None) -> nx.DiGraph:
-    """``graph`` as a DiGraph; node data: label, op, type, shape, dtype, attrs, kind, cluster.
+    """``graph`` as a DiGraph; node data: label, op, type, shape, dtype, attrs, kind, cluster,
+    group (the fused group a node belongs to).
 
     Args:
         graph: the IR graph.
@@ -81,42 +84,77 @@ def to_networkx(graph: Graph, kernels: dict[int, list[str]] | None = None) -> nx
     g = nx.DiGraph(name=graph.name, clusters={})
     names = display_names(graph)
     users = graph.users()
-    # Where an edge from each value starts (a fused node's value leaves from its body output).
-    source: dict[int, str] = {}
+    groups = fused_groups(graph)
+    source: dict[int, str] = {}  # where an edge from each value starts
+    inner_srcs: dict[int, dict[int, str]] = {}  # id(body) -> the same for the body's values
     for k, n in enumerate(graph.nodes):
         nid = f"n{k}"
         body = body_of(n)
+        group = None if body is None else f"c{groups[id(body)][0]}"
+        g.add_node(
+            nid,
+            **_node_data(n, names[id(n)], len(users.get(id(n), [])), kernels.get(k, []), None),
+            group=group,
+        )
+        source[id(n)] = nid
         if body is None:
-            g.add_node(
-                nid,
-                **_node_data(n, names[id(n)], len(users.get(id(n), [])), kernels.get(k, []), None),
-            )
-            source[id(n)] = nid
             for i in n.inputs:
                 g.add_edge(source[id(i)], nid)
             continue
-        g.graph["clusters"][nid] = {
-            "label": f"{names[id(n)]}: {n.type_str()} = {n.op}",
-            "node": k,
-            "kernels": kernels.get(k, []),
-        }
-        inner_names = display_names(body)
-        inner_users = body.users()
-        inner_src: dict[int, str] = {}
-        outer_of = {id(bi): n.inputs[j] for j, bi in enumerate(body.inputs) if j < len(n.inputs)}
-        for j, b in enumerate(body.nodes):
-            if id(b) in outer_of:
-                inner_src[id(b)] = source[id(outer_of[id(b)])]
-                continue
-            bid = f"{nid}_{j}"
-            g.add_node(
-                bid, **_node_data(b, inner_names[id(b)], len(inner_users.get(id(b), [])), [], nid)
-            )
-            inner_src[id(b)] = bid
-            for i in b.inputs:
-                g.add_edge(inner_src[id(i)], bid)
-        source[id(n)] = inner_src[id(body.outputs[0])] if body.outputs else nid
+        if id(body) not in inner_srcs:  # the first output of its group draws the body, once
+            inner_srcs[id(body)] = _add_body(g, graph, n, body, groups[id(body)], kernels, source)
+        out = body.outputs[n.attrs.get("out", 0)] if body.outputs else None
+        if out is not None:
+            g.add_edge(inner_srcs[id(body)][id(out)], nid)
     return g
+
+
+def fused_groups(graph: Graph) -> dict[int, list[int]]:
+    """``{id(body): [positions of the fused nodes sharing it]}``: one entry per fused group."""
+    groups: dict[int, list[int]] = {}
+    for k, n in enumerate(graph.nodes):
+        body = body_of(n)
+        if body is not None:
+            groups.setdefault(id(body), []).append(k)
+    return groups
+
+
+def _add_body(
+    g: nx.DiGraph,
+    graph: Graph,
+    n: Node,
+    body: Graph,
+    members: list[int],
+    kernels: dict[int, list[str]],
+    source: dict[int, str],
+) -> dict[int, str]:
+    """Draw ``body`` as cluster ``c<first member>``; returns where each body value's edges start."""
+    cid = f"c{members[0]}"
+    names = display_names(graph)
+    outs = [graph.nodes[m] for m in members]
+    ks = [name for m in members for name in kernels.get(m, [])]
+    g.graph["clusters"][cid] = {
+        "label": f"{', '.join(names[id(o)] for o in outs)}: "
+        f"{', '.join(o.type_str() for o in outs)} = {n.op}",
+        "node": members[0],
+        "nodes": list(members),
+        "kernels": list(dict.fromkeys(ks)),
+    }
+    inner_names = display_names(body)
+    inner_users = body.users()
+    inner_src: dict[int, str] = {}
+    outer_of = {id(bi): n.inputs[j] for j, bi in enumerate(body.inputs) if j < len(n.inputs)}
+    for j, b in enumerate(body.nodes):
+        if id(b) in outer_of:
+            inner_src[id(b)] = source[id(outer_of[id(b)])]
+            continue
+        bid = f"n{members[0]}_{j}"
+        n_users = len(inner_users.get(id(b), []))
+        g.add_node(bid, **_node_data(b, inner_names[id(b)], n_users, [], cid), group=cid)
+        inner_src[id(b)] = bid
+        for i in b.inputs:
+            g.add_edge(inner_src[id(i)], bid)
+    return inner_src
 
 
 def _node_data(n: Node, name: str, n_users: int, kernels: list[str], cluster: str | None) -> dict:

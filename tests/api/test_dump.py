@@ -143,16 +143,50 @@ def test_dot_reads_back_with_clusters():
     inner = {n.get_name() for n in cluster.get_nodes() if n.get_name().startswith("n")}
     assert inner == {"n2_2", "n2_3"}  # the body's matmul and relu, inside the cluster
     assert "gemm_k" in cluster.get("label")
-    # Edges enter the body at the matmul and leave from the relu.
-    assert ("n0", "n2_2") in ours.edges and ("n2_3", "n3") in ours.edges
+    # Edges enter the body at the matmul and leave from the relu, through the fused node n2.
+    assert ("n0", "n2_2") in ours.edges and ("n2_3", "n2") in ours.edges
+    assert ("n2", "n3") in ours.edges and "n2" not in inner
+
+
+def multi_output_graph() -> Graph:
+    """Two fused nodes sharing one body (a 2-output group), as the fusion pass makes them."""
+    x = Node("input", (), {"index": 0, "role": "input"}, (4, 3), "float32")
+    x.name = "x"
+    bx = Node("input", (), {"index": 0}, (4, 3), "float32")
+    body = Graph([bx], [make("exp", [bx]), make("neg", [bx])], "body")
+    f0 = Node("fused", (x,), {"body": body, "out": 0}, (4, 3), "float32")
+    f1 = Node("fused", (x,), {"body": body, "out": 1}, (4, 3), "float32")
+    return Graph([x], [make("add", [f0, f1])], "g")
+
+
+def test_multi_output_group_draws_body_once_and_routes_by_out():
+    pydot = pytest.importorskip("pydot")
+    g = multi_output_graph()
+    ours = to_networkx(g, {1: ["k0"], 2: ["k0"]})
+    (cid,) = ours.graph["clusters"]
+    assert cid == "c1" and ours.graph["clusters"][cid]["nodes"] == [1, 2]
+    # Body: exp is n1_1, neg is n1_2; node n1 (out=0) reads exp, n2 (out=1) reads neg.
+    assert ours.nodes["n1_1"]["op"] == "exp" and ours.nodes["n1_2"]["op"] == "neg"
+    assert ("n1_1", "n1") in ours.edges and ("n1_2", "n2") in ours.edges
+    assert ("n1_1", "n2") not in ours.edges and ("n1", "n3") in ours.edges
+    assert ("n2", "n3") in ours.edges and ("n0", "n1_1") in ours.edges
+    (parsed,) = pydot.graph_from_dot_data(to_dot(g))
+    assert len(parsed.get_subgraphs()) == 1
+    assert {n.get_name() for n in parsed.get_nodes()} >= {"n0", "n1", "n2", "n3"}
 
 
 def test_dot_of_train_step_parses(dumps):
     pydot = pytest.importorskip("pydot")
     (parsed,) = pydot.graph_from_dot_data(render(dumps, "all", "dot"))
     step = main_dump(dumps)
+    graph = step.exe.info["graph"]
     names = {n.get_name() for n in parsed.get_nodes() if re.fullmatch(r"n\d+", n.get_name())}
-    assert len(names) == len(step.exe.info["graph"].nodes)
+    assert len(names) == len(graph.nodes)
+    # One cluster per fused group: a multi-output group's shared body is drawn once.
+    bodies = {id(n.attrs["body"]) for n in graph.nodes if n.op == "fused"}
+    assert len(parsed.get_subgraphs()) == len(bodies) < sum(n.op == "fused" for n in graph.nodes)
+    back = nx.nx_pydot.from_pydot(parsed)
+    assert nx.is_directed_acyclic_graph(back)
 
 
 def html_data(html: str) -> dict:
@@ -171,7 +205,7 @@ def test_html_is_self_contained_and_holds_every_source(dumps, tmp_path):
         assert all(st["svg"].startswith("<svg") for st in e["stages"])
     step = main_dump(dumps)
     svg = data["executables"][step.index]["stages"][-1]["svg"]
-    assert svg.count('class="node"') == len(step.exe.info["graph"].nodes)
+    assert len(re.findall(r'class="node" data-id="n\d+"', svg)) == len(step.exe.info["graph"].nodes)
 
 
 def test_html_draws_fused_cluster():
@@ -185,7 +219,8 @@ def test_html_draws_fused_cluster():
         "clusters": [{"id": c, **v} for c, v in ours.graph["clusters"].items()],
     }
     svg = render_svg(data, "t")
-    assert svg.count('class="cluster"') == 1 and svg.count('class="node"') == 5
+    # x, w, the fused node, neg, and the body's matmul and relu inside the one cluster.
+    assert svg.count('class="cluster"') == 1 and svg.count('class="node"') == 6
 
 
 @pytest.mark.skipif(shutil.which("chromium") is None, reason="chromium is not installed")
@@ -200,7 +235,8 @@ def test_html_renders_in_headless_chromium(dumps, tmp_path):
     )
     step = main_dump(dumps)
     # The page's script put the main executable's final graph and its kernel table in place.
-    assert r.stdout.count('class="node"') == len(step.exe.info["graph"].nodes)
+    top = re.findall(r'class="node" data-id="n\d+"', r.stdout)
+    assert len(top) == len(step.exe.info["graph"].nodes)
     assert len(re.findall(r'<tr class="k" data-i="\d+"', r.stdout)) == len(step.exe.launches)
 
 
