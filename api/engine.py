@@ -12,7 +12,10 @@ import sys
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 
+import numpy as np
+
 from .compiler.ir import Graph, Node, toposort
+from .compiler.ops import NP_DTYPE
 from .compiler.pipeline import compile_graph, debug_level
 
 _device = None
@@ -137,10 +140,6 @@ def realize(nodes: Sequence[Node]) -> None:
             todo.append(n)
     consts = [n for n in nodes if n.data is None and n.op == "const"]
     for c in consts:  # a bare scalar constant: upload it
-        import numpy as np
-
-        from .compiler.ops import NP_DTYPE
-
         c.host = np.array(c.attrs["value"], dtype=NP_DTYPE[c.dtype])
         c.data = device().upload(c.host)
     if not todo:

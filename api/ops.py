@@ -89,7 +89,6 @@ for _n in BINARY:
 sub = _g["sub"]
 mul = _g["mul"]
 add = _g["add"]
-cast_node = None
 
 
 def multiply(a, b):

@@ -10,12 +10,9 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
-import numpy as np
-
 from ..kernels import common
 from ..kernels import reduce as kreduce
 from ..kernels import softmax as ksoftmax
-from ..kernels.common import CTYPE
 from .codegen import PointwiseBody, view_index
 from .executable import BufArg, KernelSource, Launch, ScalarArg
 from .ir import Graph, IRError, Node, line_of
@@ -306,6 +303,3 @@ def to_launches(lw: Lowerer, slot_of: list[int]) -> list[Launch]:
             )
         )
     return kernels, out
-
-
-__all__ = ["Lowerer", "VBuf", "VLaunch", "to_launches", "CTYPE", "np"]
