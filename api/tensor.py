@@ -40,6 +40,13 @@ def buffer_node(array: np.ndarray) -> Node:
     return n
 
 
+def buffer_tensor(buf, shape: tuple, dtype: str) -> Tensor:
+    """A Tensor over a device buffer that some executable or copy already filled."""
+    n = Node("buffer", (), {}, tuple(shape), dtype)
+    n.data = buf
+    return Tensor(n)
+
+
 class Tensor:
     """An immutable n-dimensional array on the OpenCL device (TF.js's ``tf.Tensor``).
 

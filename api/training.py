@@ -1,8 +1,9 @@
 """The Layers training loop: compile, fit, fit_dataset, evaluate, predict (TF.js semantics).
 
 fit keeps x and y on the device for the whole run and selects each batch inside the compiled
-train step with ``gather(x, idx)``: per batch the host uploads a small int32 index tensor and
-enqueues the cached step (forward, loss, metrics, backward and update in one executable). Loss
+train step with ``gather(x, idx)``: the epoch's shuffled order is uploaded once, each batch's
+index is a device-side copy of its slice, and the step (forward, loss, metrics, backward and
+update in one executable) is traced twice, then replayed without re-tracing (ReplayStep). Loss
 and metric values are read back at the end of the epoch, or per batch only when a callback
 implements ``on_batch_end``. The last, smaller batch is padded to the full batch size with a
 zero weight, so one executable serves every batch of the epoch (skipped for layers that mix
@@ -22,8 +23,8 @@ from . import callbacks as cbs
 from . import engine
 from . import metrics as metrics_mod
 from ._options import _did_you_mean, tfjs_options
-from .optimizer import Optimizer
-from .tensor import Tensor
+from .optimizer import Optimizer, ReplayStep
+from .tensor import Tensor, buffer_tensor, wrap
 
 # compile()'s string optimizers and their TF.js default learning rates.
 OPTIMIZERS = {
@@ -243,16 +244,38 @@ class _Batcher:
         self.batch_size, self.pad = batch_size, pad
         self.full_mask = tf.tensor(np.full(batch_size, 1.0 / batch_size, np.float32))
 
+    def _mask(self, k: int) -> Tensor:
+        """1/k for the k real rows, 0 for the padding rows."""
+        if k == self.batch_size:
+            return self.full_mask
+        mask = np.zeros(self.batch_size if self.pad else k, np.float32)
+        mask[:k] = 1.0 / k
+        return tf.tensor(mask)
+
     def __call__(self, ids: np.ndarray) -> tuple[Tensor, Tensor]:
         k, b = len(ids), self.batch_size
-        if k == b:
-            return tf.tensor(ids.astype(np.int32)), self.full_mask
-        if not self.pad:
-            return tf.tensor(ids.astype(np.int32)), tf.tensor(np.full(k, 1.0 / k, np.float32))
-        padded = np.concatenate([ids, np.repeat(ids[:1], b - k)]).astype(np.int32)
-        mask = np.zeros(b, np.float32)
-        mask[:k] = 1.0 / k
-        return tf.tensor(padded), tf.tensor(mask)
+        if k < b and self.pad:
+            ids = np.concatenate([ids, np.repeat(ids[:1], b - k)])
+        return tf.tensor(ids.astype(np.int32)), self._mask(k)
+
+    def epoch(self, order: np.ndarray):
+        """``(ids, idx, mask)`` for each batch of ``order``.
+
+        The whole order is uploaded once; each batch's index is a device-side copy of its
+        slice (an upload costs about 45 us on pocl, a device copy about 7 us).
+        """
+        b, n = self.batch_size, len(order)
+        steps = -(-n // b)
+        flat = np.empty(steps * b, np.int32)
+        flat[:n] = order
+        flat[n:] = order[(steps - 1) * b] if n else 0  # padding rows repeat a real one
+        whole = tf.tensor(flat)
+        device = engine.device()
+        for s in range(steps):
+            ids = order[s * b : (s + 1) * b]
+            rows = b if self.pad else len(ids)
+            buf = device.copy(whole.node.data, rows * 4, s * b * 4)
+            yield ids, buffer_tensor(buf, (rows,), "int32"), self._mask(len(ids))
 
 
 def _gathered(x: Tensor, y: Tensor, w: Tensor | None, idx: Tensor | None):
@@ -287,12 +310,18 @@ def _pad_batch(xb, yb, wb, full: int, pad: bool):
 
 
 def _train_batch(model, setup, x, y, w, idx, mask) -> list[Tensor]:
-    def f():
+    """One step on ``x`` (rows ``idx`` of it, when given), traced afresh."""
+    return _train_step(model, setup, x, y, w)(idx, mask)
+
+
+def _train_step(model, setup, x, y, w) -> ReplayStep:
+    """fit's step as a function of the batch's ``(idx, mask)``, replayed once stable."""
+
+    def f(idx, mask):
         xb, yb, wb = _gathered(x, y, w, idx)
         return _outputs(model, setup, xb, yb, wb, mask, True)
 
-    var_list = [v.val for v in model.trainable_weights]
-    return model.optimizer.minimize_with_outputs(f, var_list)
+    return ReplayStep(model.optimizer, f, [v.val for v in model.trainable_weights])
 
 
 def _eval_indices(model, setup, x, y, w, ids: np.ndarray, batcher: _Batcher) -> list:
@@ -309,13 +338,19 @@ def _eval_indices(model, setup, x, y, w, ids: np.ndarray, batcher: _Batcher) -> 
 
 
 def _means(results: list[tuple[int, list[Tensor]]]) -> list[float]:
-    """Sample-weighted means of per-batch values (reads them back: one sync)."""
-    total = sum(n for n, _ in results)
-    sums = None
-    for n, values in results:
-        vals = [float(v.numpy()) * n for v in values]
-        sums = vals if sums is None else [a + b for a, b in zip(sums, vals, strict=True)]
-    return [s / total for s in sums] if sums else []
+    """Sample-weighted means of per-batch values (read back together: one sync)."""
+    if not results:
+        return []
+    counts = np.array([n for n, _ in results], np.float64)
+    nodes = [v.node for _, values in results for v in values]
+    engine.realize(nodes)
+    on_device = [n.data for n in nodes if n.data is not None and n.dtype == "float32"]
+    if len(on_device) == len(nodes):
+        values = engine.device().read_scalars(on_device, np.float32)
+    else:  # constants or other dtypes (user metrics): read one by one
+        values = np.array([float(wrap(n).numpy()) for n in nodes])
+    values = values.reshape(len(results), -1).astype(np.float64)
+    return [float(s) for s in counts @ values / counts.sum()]
 
 
 def _val_logs(names: list[str], values: list[float]) -> dict[str, float]:
@@ -432,6 +467,7 @@ def fit(
     steps = math.ceil(len(train_ids) / batch_size)
     progress = cbs.Progress(verbose, epochs, steps)
     batcher = _Batcher(batch_size, _can_pad(model, setup))
+    step = _train_step(model, setup, xt, yt, weights)
     from .ops import _generator
 
     model.stop_training = False
@@ -442,11 +478,9 @@ def fit(
             progress.epoch_begin(epoch)
             order = _generator(None).permutation(train_ids) if shuffle else train_ids
             results: list[tuple[int, list[Tensor]]] = []
-            for b, start in enumerate(range(0, len(order), batch_size)):
-                ids = order[start : start + batch_size]
+            for b, (ids, idx, mask) in enumerate(batcher.epoch(order)):
                 cb_list.call("on_batch_begin", b, {})
-                idx, mask = batcher(ids)
-                outs = _train_batch(model, setup, xt, yt, weights, idx, mask)
+                outs = step(idx, mask)
                 results.append((len(ids), outs))
                 if cb_list.needs_batch_logs:
                     cb_list.call("on_batch_end", b, _batch_logs(names, b, len(ids), outs))
@@ -554,6 +588,11 @@ def fit_dataset(
     progress = cbs.Progress(verbose, epochs, steps)
     shared_it = iter(dataset) if batches_per_epoch else None
     pad, full = _can_pad(model, setup), 0
+    step = ReplayStep(
+        model.optimizer,
+        lambda xb, yb, wb, mask: _outputs(model, setup, xb, yb, wb, mask, True),
+        [v.val for v in model.trainable_weights],
+    )
     model.stop_training = False
     cb_list.call("on_train_begin", {})
     try:
@@ -568,7 +607,7 @@ def fit_dataset(
                 full = full or k
                 wb = _sample_weights(yb, k, None, class_weight)
                 xb, yb, wb, mask = _pad_batch(xb, yb, wb, full, pad)
-                outs = _train_batch(model, setup, xb, yb, wb, None, mask)
+                outs = step(xb, yb, wb, mask)
                 results.append((k, outs))
                 if cb_list.needs_batch_logs:
                     cb_list.call("on_batch_end", b, _batch_logs(names, b, k, outs))

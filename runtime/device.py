@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import collections
 import os
+from collections.abc import Sequence
 
 import numpy as np
 import pyopencl as cl
@@ -275,6 +276,46 @@ class Device:
             self._pending.clear()
         self.stats["downloads"] += 1
         return out
+
+    def copy(self, src: DeviceBuffer, nbytes: int, src_offset: int = 0) -> DeviceBuffer:
+        """A new buffer holding ``nbytes`` of ``src`` from byte ``src_offset`` (no wait).
+
+        A device-side copy: on pocl about 7 us, against about 45 us for an upload.
+        """
+        if src.buf is None:
+            raise ValueError("copy: the source buffer was released")
+        if nbytes < 0 or src_offset < 0 or src_offset + nbytes > src.nbytes:
+            raise ValueError(
+                f"copy: bytes [{src_offset}, {src_offset + nbytes}) are outside the source "
+                f"buffer of {src.nbytes} bytes"
+            )
+        out = self.pool.alloc(nbytes)
+        if nbytes:
+            cl.enqueue_copy(self.queue, out.buf, src.buf, byte_count=nbytes, src_offset=src_offset)
+        return out
+
+    def read_scalars(self, buffers: Sequence[DeviceBuffer], dtype=np.float32) -> np.ndarray:
+        """The first element of each buffer, read with one wait.
+
+        Device-side copies gather them into one buffer first: each host read is a sync of
+        about 50 us on pocl, a device copy about 7 us.
+        """
+        dtype = np.dtype(dtype)
+        if len(buffers) <= 2:
+            return np.array([self.download(b, (), dtype) for b in buffers], dtype)
+        size = dtype.itemsize
+        for b in buffers:
+            if b.buf is None or b.nbytes < size:
+                raise ValueError(f"read_scalars: {b!r} holds no {dtype} value")
+        staging = self.pool.alloc(size * len(buffers))
+        try:
+            for k, b in enumerate(buffers):
+                cl.enqueue_copy(
+                    self.queue, staging.buf, b.buf, byte_count=size, dst_offset=k * size
+                )
+            return self.download(staging, (len(buffers),), dtype)
+        finally:
+            staging.release()
 
     def memory_info(self) -> dict:
         """num_buffers, bytes_in_use, pool_bytes and peak_bytes of this device."""
