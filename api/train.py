@@ -27,19 +27,28 @@ class _TrainOptimizer(Optimizer):
     """Shared TF.js surface of the ``tf.train`` optimizers (class name, from_config)."""
 
     class_name = "Optimizer"
+    # (attribute, TF.js config key) of each hyperparameter after the learning rate, in
+    # TF.js's getConfig() order; they are baked into the compiled step.
+    hyperparameters: tuple[tuple[str, str], ...] = ()
 
     def get_class_name(self) -> str:
         """TF.js's ``getClassName()``, e.g. ``'Adam'`` (used in saved training configs)."""
         return self.class_name
 
+    def get_config(self) -> dict:
+        """TF.js's ``getConfig()``: ``{'learningRate': ..., <hyperparameters>}``."""
+        config = {"learningRate": self.learning_rate}
+        config.update({key: getattr(self, attr) for attr, key in self.hyperparameters})
+        return config
+
+    def config_key(self) -> tuple:
+        return (self.class_name, *(getattr(self, attr) for attr, _ in self.hyperparameters))
+
     @classmethod
     def from_config(cls, config: dict) -> _TrainOptimizer:
         """Rebuild from ``get_config()`` (TF.js's camelCase keys)."""
-        keys = {
-            "learningRate": "learning_rate",
-            "useNesterov": "use_nesterov",
-            "initialAccumulatorValue": "initial_accumulator_value",
-        }
+        keys = {key: attr for attr, key in cls.hyperparameters}
+        keys["learningRate"] = "learning_rate"
         return cls(**{keys.get(k, k): v for k, v in config.items()})
 
     def __repr__(self) -> str:
@@ -59,6 +68,7 @@ class MomentumOptimizer(_TrainOptimizer):
     """``a = m * a + g``; ``w -= lr * a`` (Nesterov: ``w -= lr * (g + m * a)``)."""
 
     class_name = "Momentum"
+    hyperparameters = (("momentum", "momentum"), ("use_nesterov", "useNesterov"))
     slot_names = ("momentum",)
 
     def __init__(self, learning_rate: float, momentum: float, use_nesterov: bool = False) -> None:
@@ -66,26 +76,17 @@ class MomentumOptimizer(_TrainOptimizer):
         self.momentum = float(momentum)
         self.use_nesterov = bool(use_nesterov)
 
-    def config_key(self) -> tuple:
-        return (self.class_name, self.momentum, self.use_nesterov)
-
     def update(self, var, grad, slots, lr, t):
         acc = slots["momentum"] * self.momentum + grad
         step = grad + acc * self.momentum if self.use_nesterov else acc
         return var - lr * step, {"momentum": acc}
-
-    def get_config(self) -> dict:
-        return {
-            "learningRate": self.learning_rate,
-            "momentum": self.momentum,
-            "useNesterov": self.use_nesterov,
-        }
 
 
 class AdagradOptimizer(_TrainOptimizer):
     """``acc += g^2``; ``w -= lr * g / sqrt(acc + eps)``."""
 
     class_name = "Adagrad"
+    hyperparameters = (("initial_accumulator_value", "initialAccumulatorValue"),)
     slot_names = ("accumulator",)
 
     def __init__(self, learning_rate: float, initial_accumulator_value: float = 0.1) -> None:
@@ -95,18 +96,9 @@ class AdagradOptimizer(_TrainOptimizer):
     def init_slot(self, slot: str, var: Tensor) -> float:
         return self.initial_accumulator_value
 
-    def config_key(self) -> tuple:
-        return (self.class_name,)
-
     def update(self, var, grad, slots, lr, t):
         acc = slots["accumulator"] + square(grad)
         return var - lr * grad / sqrt(acc + EPSILON), {"accumulator": acc}
-
-    def get_config(self) -> dict:
-        return {
-            "learningRate": self.learning_rate,
-            "initialAccumulatorValue": self.initial_accumulator_value,
-        }
 
 
 class AdadeltaOptimizer(_TrainOptimizer):
@@ -114,6 +106,7 @@ class AdadeltaOptimizer(_TrainOptimizer):
     *before* this step's update (``sqrt(accum_var + eps) / sqrt(old accum_grad + eps)``)."""
 
     class_name = "Adadelta"
+    hyperparameters = (("rho", "rho"), ("epsilon", "epsilon"))
     slot_names = ("accum_grad", "accum_var")
 
     def __init__(
@@ -123,9 +116,6 @@ class AdadeltaOptimizer(_TrainOptimizer):
         self.rho = float(rho)
         self.epsilon = _epsilon(epsilon)
 
-    def config_key(self) -> tuple:
-        return (self.class_name, self.rho, self.epsilon)
-
     def update(self, var, grad, slots, lr, t):
         rho, eps = self.rho, self.epsilon
         old_grad, old_var = slots["accum_grad"], slots["accum_var"]
@@ -134,14 +124,12 @@ class AdadeltaOptimizer(_TrainOptimizer):
         new_var = old_var * rho + square(step) * (1 - rho)
         return var - lr * step, {"accum_grad": new_grad, "accum_var": new_var}
 
-    def get_config(self) -> dict:
-        return {"learningRate": self.learning_rate, "rho": self.rho, "epsilon": self.epsilon}
-
 
 class AdamOptimizer(_TrainOptimizer):
     """``w -= lr * m_hat / (sqrt(v_hat) + eps)`` with bias-corrected moments."""
 
     class_name = "Adam"
+    hyperparameters = (("beta1", "beta1"), ("beta2", "beta2"), ("epsilon", "epsilon"))
     slot_names = ("m", "v")
 
     def __init__(
@@ -155,9 +143,6 @@ class AdamOptimizer(_TrainOptimizer):
         self.beta1, self.beta2 = float(beta1), float(beta2)
         self.epsilon = _epsilon(epsilon)
 
-    def config_key(self) -> tuple:
-        return (self.class_name, self.beta1, self.beta2, self.epsilon)
-
     def update(self, var, grad, slots, lr, t):
         b1, b2 = self.beta1, self.beta2
         m = slots["m"] * b1 + grad * (1 - b1)
@@ -166,19 +151,17 @@ class AdamOptimizer(_TrainOptimizer):
         v_hat = v / (1 - b2**t)
         return var - lr * m_hat / (sqrt(v_hat) + self.epsilon), {"m": m, "v": v}
 
-    def get_config(self) -> dict:
-        return {
-            "learningRate": self.learning_rate,
-            "beta1": self.beta1,
-            "beta2": self.beta2,
-            "epsilon": self.epsilon,
-        }
-
 
 class AdamaxOptimizer(_TrainOptimizer):
     """Adam with the infinity norm: ``u = max(b2 * u, |g|)``; ``w -= lr_t * m / (u + eps)``."""
 
     class_name = "Adamax"
+    hyperparameters = (
+        ("beta1", "beta1"),
+        ("beta2", "beta2"),
+        ("epsilon", "epsilon"),
+        ("decay", "decay"),
+    )
     slot_names = ("m", "v")
 
     def __init__(
@@ -194,9 +177,6 @@ class AdamaxOptimizer(_TrainOptimizer):
         self.epsilon = _epsilon(epsilon)
         self.decay = float(decay)
 
-    def config_key(self) -> tuple:
-        return (self.class_name, self.beta1, self.beta2, self.epsilon, self.decay)
-
     def update(self, var, grad, slots, lr, t):
         b1 = self.beta1
         if self.decay:
@@ -205,15 +185,6 @@ class AdamaxOptimizer(_TrainOptimizer):
         u = maximum(slots["v"] * self.beta2, abs_(grad))
         new = var - lr / (1 - b1**t) * m / (u + self.epsilon)
         return new, {"m": m, "v": u}
-
-    def get_config(self) -> dict:
-        return {
-            "learningRate": self.learning_rate,
-            "beta1": self.beta1,
-            "beta2": self.beta2,
-            "epsilon": self.epsilon,
-            "decay": self.decay,
-        }
 
 
 class RMSPropOptimizer(_TrainOptimizer):
@@ -224,6 +195,12 @@ class RMSPropOptimizer(_TrainOptimizer):
     """
 
     class_name = "RMSProp"
+    hyperparameters = (
+        ("decay", "decay"),
+        ("momentum", "momentum"),
+        ("epsilon", "epsilon"),
+        ("centered", "centered"),
+    )
 
     def __init__(
         self,
@@ -239,9 +216,6 @@ class RMSPropOptimizer(_TrainOptimizer):
         self.centered = bool(centered)
         self.slot_names = ("rms", "momentum", "mg") if self.centered else ("rms", "momentum")
 
-    def config_key(self) -> tuple:
-        return (self.class_name, self.decay, self.momentum, self.epsilon, self.centered)
-
     def update(self, var, grad, slots, lr, t):
         d = self.decay
         ms = slots["rms"] * d + square(grad) * (1 - d)
@@ -255,15 +229,6 @@ class RMSPropOptimizer(_TrainOptimizer):
         mom = slots["momentum"] * self.momentum + lr * grad / denom
         new_slots["momentum"] = mom
         return var - mom, new_slots
-
-    def get_config(self) -> dict:
-        return {
-            "learningRate": self.learning_rate,
-            "decay": self.decay,
-            "momentum": self.momentum,
-            "epsilon": self.epsilon,
-            "centered": self.centered,
-        }
 
 
 def sgd(learning_rate: float) -> SGDOptimizer:

@@ -396,6 +396,24 @@ def _batch_logs(names, batch, size, outs) -> dict[str, Any]:
     return logs
 
 
+def _end_batch(cb_list, progress, names, batch: int, size: int, outs) -> None:
+    """Batch-end callbacks (their logs read the values: a sync) and the progress bar."""
+    if cb_list.needs_batch_logs:
+        cb_list.call("on_batch_end", batch, _batch_logs(names, batch, size, outs))
+    progress.batch_end(lambda: {k: float(v.numpy()) for k, v in zip(names, outs, strict=False)})
+
+
+def _end_epoch(model, cb_list, progress, epoch: int, names, results, val) -> bool:
+    """Epoch logs (validation first, as TF.js orders them), callbacks; True to stop."""
+    logs: dict[str, float] = {}
+    if val is not None:
+        logs.update(_val_logs(names, _means(val)))
+    logs.update(dict(zip(names, _means(results), strict=True)))
+    cb_list.call("on_epoch_end", epoch, logs)
+    progress.epoch_end(epoch, logs)
+    return model.stop_training
+
+
 @tfjs_options(positional=3)
 def fit(
     model: Any,
@@ -482,21 +500,13 @@ def fit(
                 cb_list.call("on_batch_begin", b, {})
                 outs = step(idx, mask)
                 results.append((len(ids), outs))
-                if cb_list.needs_batch_logs:
-                    cb_list.call("on_batch_end", b, _batch_logs(names, b, len(ids), outs))
-                progress.batch_end(
-                    lambda o=outs: {k: float(v.numpy()) for k, v in zip(names, o, strict=False)}
-                )
+                _end_batch(cb_list, progress, names, b, len(ids), outs)
                 if model.stop_training:
                     break
-            logs: dict[str, float] = {}
+            val = None
             if do_val and len(results) == steps:
                 val = _eval_indices(model, setup, xv, yv, None, val_ids, batcher)
-                logs.update(_val_logs(names, _means(val)))
-            logs.update(dict(zip(names, _means(results), strict=True)))
-            cb_list.call("on_epoch_end", epoch, logs)
-            progress.epoch_end(epoch, logs)
-            if model.stop_training:
+            if _end_epoch(model, cb_list, progress, epoch, names, results, val):
                 break
         cb_list.call("on_train_end", {})
     finally:
@@ -609,11 +619,7 @@ def fit_dataset(
                 xb, yb, wb, mask = _pad_batch(xb, yb, wb, full, pad)
                 outs = step(xb, yb, wb, mask)
                 results.append((k, outs))
-                if cb_list.needs_batch_logs:
-                    cb_list.call("on_batch_end", b, _batch_logs(names, b, k, outs))
-                progress.batch_end(
-                    lambda o=outs: {k: float(v.numpy()) for k, v in zip(names, o, strict=False)}
-                )
+                _end_batch(cb_list, progress, names, b, k, outs)
                 if model.stop_training:
                     break
             if not results:
@@ -621,7 +627,7 @@ def fit_dataset(
                     f"fit_dataset: the dataset gave no batch in epoch {epoch}; with "
                     "batches_per_epoch the dataset must hold epochs * batches_per_epoch batches"
                 )
-            logs: dict[str, float] = {}
+            val = None
             if do_val and not model.stop_training:
                 if isinstance(validation_data, list | tuple):
                     val = _eval_indices(
@@ -629,11 +635,7 @@ def fit_dataset(
                     )
                 else:
                     val = _eval_dataset(model, setup, validation_data, validation_batches)
-                logs.update(_val_logs(names, _means(val)))
-            logs.update(dict(zip(names, _means(results), strict=True)))
-            cb_list.call("on_epoch_end", epoch, logs)
-            progress.epoch_end(epoch, logs)
-            if model.stop_training:
+            if _end_epoch(model, cb_list, progress, epoch, names, results, val):
                 break
         cb_list.call("on_train_end", {})
     finally:
