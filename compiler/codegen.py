@@ -7,15 +7,26 @@ from collections.abc import Callable
 from ..kernels.common import CTYPE, c_literal
 from .ir import Node
 from .ops import OPS
-from .view import View
+from .view import Index, View
 
 
-def view_index(view: View, comps: list[str]) -> str:
-    """``offset + sum(comp_k * stride_k)`` with zero strides and unit factors dropped."""
+def view_index(
+    view: View, comps: list[str], index_load: Callable[[Index, str], str] | None = None
+) -> str:
+    """``offset + sum(comp_k * stride_k)`` with zero strides and unit factors dropped.
+
+    An indexed axis contributes ``clamp(idx, 0, bound - 1) * stride`` where ``idx`` is
+    ``index_load(index, position)``, the C expression of the index vector's element.
+    """
     terms = []
-    for c, s, st in zip(comps, view.shape, view.strides, strict=True):
-        if st == 0 or s == 1:
+    for k, (c, s, st) in enumerate(zip(comps, view.shape, view.strides, strict=True)):
+        ix = view.indexed(k) if view.index else None
+        if st == 0 or (s == 1 and ix is None):
             continue
+        if ix is not None:
+            if index_load is None:
+                raise ValueError("an indexed view needs index_load to read its indices")
+            c = f"clamp({index_load(ix, view_index(ix.view, [c]))}, 0, {ix.bound - 1})"
         terms.append(c if st == 1 else f"({c})*{st}")
     if view.offset:
         terms.append(str(view.offset))

@@ -12,6 +12,7 @@ from .ops import MOVEMENT, OPS, REDUCE
 from .view import View
 
 LEVELS = {"total": 0, "row": 1, "elem": 2}
+ROW_CACHE = 64  # rows up to this many elements keep their element values in private arrays
 
 
 def lower_fused(lw, node: Node) -> None:
@@ -120,7 +121,7 @@ def _dense(lw, node, body, outer, outs) -> None:
             f"fused_dense needs one matmul output and at most one column sum: "
             f"{line_of(node, lw.names)}"
         )
-    ab, ta = lw.matmul_operand(outer[id(mm.inputs[0])])
+    ab, ta, opts, gargs = lw.a_operand(outer[id(mm.inputs[0])])
     bb, tb = lw.matmul_operand(outer[id(mm.inputs[1])])
     ta ^= mm.attrs["transpose_a"]
     tb ^= mm.attrs["transpose_b"]
@@ -135,7 +136,15 @@ def _dense(lw, node, body, outer, outs) -> None:
         cs_epi = GemmEpilogue(tuple(c for c, _ in cs_extras), cs_expr)
     epi = GemmEpilogue(tuple(c for c, _ in main_extras), main_expr)
     plan = plan_gemm(
-        m, n, k, trans_a=ta, trans_b=tb, epilogue=epi, colsum=cs_epi, device_kind=lw.device_kind
+        m,
+        n,
+        k,
+        trans_a=ta,
+        trans_b=tb,
+        epilogue=epi,
+        colsum=cs_epi,
+        device_kind=lw.device_kind,
+        **opts,
     )
     named = {
         "A": ("buf", ab),
@@ -144,6 +153,7 @@ def _dense(lw, node, body, outer, outs) -> None:
         "M": ScalarArg("int32", m),
         "N": ScalarArg("int32", n),
         "K": ScalarArg("int32", k),
+        **gargs,
     }
     named.update({f"E{i}": ("buf", v) for i, (_, v) in enumerate(main_extras)})
     if cs_k:
@@ -207,7 +217,7 @@ def _epilogue_expr(lw, outer, out: Node, acc: Node, target, extras: list) -> str
 
 def _view_class(view: View, target) -> str | None:
     """'scalar' / 'col' / 'row' / 'full' when ``view`` broadcast to [M,N] is one of those."""
-    if view.offset != 0 or len(view.shape) > 2:
+    if view.offset != 0 or len(view.shape) > 2 or view.index:
         return None
     m, n = target
     v = view.broadcast((m, n))
@@ -228,9 +238,14 @@ def _view_class(view: View, target) -> str | None:
 def _reduce(lw, node, body, outer, outs) -> None:
     from .lower import LOCAL, VLaunch, kernel_source, round_up
 
-    load, params, args = _loader(lw, outer)
     full, axes = node.attrs["space"]
-    rk = RowKernel(body, tuple(full), tuple(axes), load)
+    keep = None
+    if lw.device_kind == "cpu":  # first pass: which element values later loops read again
+        probe = RowKernel(body, tuple(full), tuple(axes), _loader(lw, outer)[0], keep=None)
+        probe.render()
+        keep = probe.reread
+    load, params, args = _loader(lw, outer)
+    rk = RowKernel(body, tuple(full), tuple(axes), load, keep=keep or set())
     text = rk.render()
     outp = [(f"out{k}", o.dtype, True) for k, o in enumerate(body.outputs)]
     src = (
@@ -255,7 +270,11 @@ def _reduce(lw, node, body, outer, outs) -> None:
 class RowKernel:
     """Renders a reduce group: per row, reduction loops, then element and row stores."""
 
-    def __init__(self, body, full: tuple[int, ...], axes: tuple[int, ...], load) -> None:
+    def __init__(
+        self, body, full: tuple[int, ...], axes: tuple[int, ...], load, keep: set[int] | None
+    ) -> None:
+        """``keep``: element values to store for later loops (None: every one, to find out
+        which are read again, recorded in ``reread``)."""
         self.body, self.full, self.axes, self.load = body, full, axes, load
         self.kept = [a for a in range(len(full)) if a not in axes]
         self.k0 = tuple(full[a] for a in self.kept)
@@ -275,6 +294,23 @@ class RowKernel:
         self.rv: dict[int, str] = {}  # row-scope (and total-scope) variables
         self.n = 0
         self.kc = [f"k{a}" for a in self.kept]
+        # Short rows keep each element value in a private array, so that a later loop over
+        # the row reads it instead of computing it again (softmax's exp is needed by 5 loops).
+        span = 1
+        for a in axes:
+            span *= full[a]
+        self.span = span
+        self.keep = keep if 0 < span <= ROW_CACHE else set()
+        self.cached: dict[int, str] = {}  # node -> its array, once a loop has stored it
+        self.stored: list[tuple[Node, str]] = []  # arrays the loop being emitted fills
+        self.reread: set[int] = set()
+        rstrides = View.contiguous(tuple(full[a] for a in axes)).strides
+        terms = [
+            f"r{a} * {st}" if st != 1 else f"r{a}"
+            for a, st in zip(axes, rstrides, strict=True)
+            if full[a] != 1
+        ]
+        self.ridx = " + ".join(terms) or "0"  # the element's position in its row
 
     # -- levels ---------------------------------------------------------------------------
     def _free_level(self, shape, frame) -> str:
@@ -282,6 +318,8 @@ class RowKernel:
 
     def _level(self, n: Node) -> str:
         kind = OPS[n.op].kind
+        if n.op == "one_hot":
+            return "elem"
         if kind == REDUCE:
             return "row" if n.inputs[0].shape == self.full else "total"
         if kind == MOVEMENT:
@@ -354,10 +392,34 @@ class RowKernel:
             return self.load(n, ["0" if s == 1 else c for s, c in zip(n.shape, comps, strict=True)])
         if self.level[id(n)] != "elem":
             return self.rv[id(n)]
+        if id(n) not in env and id(n) in self.cached:
+            self.reread.add(id(n))
+            return f"{self.cached[id(n)]}[{self.ridx}]"
         if id(n) not in env:
-            args = [self.operand(i, n, "elem", env) for i in n.inputs]
-            env[id(n)] = self.var(n.dtype, c_template(n, args))
+            if n.op == "one_hot":
+                expr = self.one_hot(n)
+            else:
+                expr = c_template(n, [self.operand(i, n, "elem", env) for i in n.inputs])
+            env[id(n)] = v = self.var(n.dtype, expr)
+            if self.keep is None or id(n) in self.keep:
+                self.lines.append(f"{self.ind}{v}s[{self.ridx}] = {v};")
+                self.stored.append((n, f"{v}s"))
         return env[id(n)]
+
+    def one_hot(self, n: Node) -> str:
+        """``on`` where the row's index equals the position along the reduced (last) axis."""
+        i, a = n.inputs[0], n.attrs
+        if i.op == "const":
+            iv = common.c_literal(i.attrs["value"], i.dtype)
+        elif i.op == "input":
+            iv = self.load(i, list(self.kc))
+        else:
+            iv = self.row(i)
+        on, off = (
+            common.c_literal(a["on_value"], n.dtype),
+            common.c_literal(a["off_value"], n.dtype),
+        )
+        return f"(({iv}) == r{self.axes[-1]} ? {on} : {off})"
 
     def row_deps(self, n: Node, got: list, seen: set) -> None:
         """Row-level nodes the element-level DAG of ``n`` reads (emitted before the loop)."""
@@ -381,40 +443,67 @@ class RowKernel:
                 deps.append(t)
         for d in deps:
             self.row(d)
-        outer_ind = self.ind
+        outer_ind, start = self.ind, len(self.lines)
         for a in self.axes:
             self.lines.append(f"{self.ind}for (int r{a} = 0; r{a} < {self.full[a]}; ++r{a}) {{")
             self.ind += "  "
         env: dict[int, str] = {}
+        self.stored: list[tuple[Node, str]] = []
         each([self.elem(t, env) for t in targets])
         while self.ind != outer_ind:
             self.ind = self.ind[:-2]
             self.lines.append(f"{self.ind}}}")
+        decls = [f"{outer_ind}{common.CTYPE[n.dtype]} {a}[{self.span}];" for n, a in self.stored]
+        self.lines[start:start] = decls
+        self.cached.update((id(n), a) for n, a in self.stored)
 
     def reduce_loop(self, r: Node) -> None:
         acc = f"acc{self.n}"
         self.n += 1
-        self.lines.append(f"{self.ind}{common.CTYPE[r.dtype]} {acc} = {_init(r)};")
-        self.loop([r.inputs[0]], lambda v: self.lines.append(f"{self.ind}{_combine(r, acc, v[0])}"))
+        if r.op in ("argmax", "argmin"):
+            # TF.js's scan: the first strict extreme wins; NaN never compares, so it is
+            # skipped unless it comes first (then index 0 stays).
+            (ax,) = self.axes
+            best, cmp = f"best{self.n - 1}", ">" if r.op == "argmax" else "<"
+            self.lines.append(f"{self.ind}{common.CTYPE[r.inputs[0].dtype]} {best} = 0;")
+            self.lines.append(f"{self.ind}int {acc} = 0;")
+
+            def each(v: list[str]) -> None:
+                self.lines.append(
+                    f"{self.ind}if (r{ax} == 0 || {v[0]} {cmp} {best}) "
+                    f"{{ {best} = {v[0]}; {acc} = r{ax}; }}"
+                )
+
+            self.loop([r.inputs[0]], each)
+        else:
+            self.lines.append(f"{self.ind}{common.CTYPE[r.dtype]} {acc} = {_init(r)};")
+            self.loop(
+                [r.inputs[0]], lambda v: self.lines.append(f"{self.ind}{_combine(r, acc, v[0])}")
+            )
         self.rv[id(r)] = acc
 
     def render(self) -> str:
+        from .lower import LOCAL
+
         out = self.lines
         outs = self.body.outputs
-        head = ["  const int gid = get_global_id(0);"]
+        head = []
         totals = [
             n
             for n in self.body.nodes
             if self.level.get(id(n)) == "total" and OPS[n.op].kind == REDUCE
         ]
         if self.single:
-            head.append("  if (gid != 0) return;")
+            # One work-group: its items take rows in turn and keep partial totals, which item
+            # 0 folds in a fixed order (deterministic) after a barrier.
+            head.append("  const int lid = get_local_id(0);")  # the only work-group
             for j, t in enumerate(totals):
                 self.rv[id(t)] = f"tacc{j}"
                 head.append(f"  {common.CTYPE[t.dtype]} tacc{j} = {_init(t)};")
-            head.append(f"  for (int rid = 0; rid < {self.rows}; ++rid) {{")
+            head.append(f"  for (int rid = lid; rid < {self.rows}; rid += {LOCAL}) {{")
             self.ind = "    "
         else:
+            head.append("  const int gid = get_global_id(0);")
             head.append(f"  if (gid >= {self.rows}) return;")
             head.append("  const int rid = gid;")
         inner = 1
@@ -455,6 +544,16 @@ class RowKernel:
                 self.lines.append(f"{self.ind}{_combine(t, f'tacc{j}', self.row(t.inputs[0]))}")
             self.ind = "  "
             self.lines.append("  }")
+            for j, t in enumerate(totals):
+                ct = common.CTYPE[t.dtype]
+                self.lines.append(f"  __local {ct} part{j}[{LOCAL}];")
+                self.lines.append(f"  part{j}[lid] = tacc{j};")
+            self.lines.append("  barrier(CLK_LOCAL_MEM_FENCE);")
+            self.lines.append("  if (lid != 0) return;")
+            for j, t in enumerate(totals):
+                self.lines.append(f"  tacc{j} = {_init(t)};")
+                fold = _combine(t, f"tacc{j}", f"part{j}[j]")
+                self.lines.append(f"  for (int j = 0; j < {LOCAL}; ++j) {fold}")
             for n in self.body.nodes:
                 if self.level.get(id(n)) == "total" and id(n) not in self.rv:
                     self.row(n)

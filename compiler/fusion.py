@@ -8,6 +8,8 @@ Dumps show ``%5: f32[32,32] = fused_dense[matmul+add+relu] %x, %w0, %b0``.
 
 from __future__ import annotations
 
+import functools
+import inspect
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -169,18 +171,81 @@ def fused_groups(graph: Graph) -> dict[int, list[Node]]:
     return out
 
 
+def gather_is_view(n: Node) -> bool:
+    """A gather by a 1-D index needs no kernel of its own: lowering makes it an indexed view
+    of its source, which the kernels reading it load through."""
+    return n.op == "gather" and len(n.inputs[1].shape) == 1
+
+
+def read_in_place(n: Node, users: dict[int, list[Node]], outs: set[int]) -> bool:
+    """True when every reader of the view ``n`` loads it element by element (pointwise and
+    row kernels, a GEMM reading it as its row-gathered A); other readers (a GEMM's B or
+    epilogue, a standalone reduction, a graph output) need it materialised, and then a gather
+    is better fused side by side with other pointwise work."""
+    from .ops import ELEMENTWISE, INJECTIVE, MOVEMENT, OPS
+
+    if id(n) in outs:
+        return False
+    for u in users.get(id(n), []):
+        if u.op in ("matmul", "fused") and gathered_a_operand(n, u):
+            continue
+        if u.op == "fused":
+            if u.attrs["kind"] not in ("pointwise", "reduce"):
+                return False
+        elif u.op == "reshape" and [d for d in u.shape if d != 1] != [d for d in n.shape if d != 1]:
+            return False  # only unit axes may come and go on an indexed view
+        elif OPS[u.op].kind == MOVEMENT:
+            if not read_in_place(u, users, outs):
+                return False
+        elif OPS[u.op].kind not in (ELEMENTWISE, INJECTIVE):
+            return False
+    return True
+
+
+@functools.cache
+def gemm_gathers_a() -> bool:
+    """True when ``plan_gemm`` can read its A operand through a row index (``gather_a``)."""
+    from ..kernels.gemm import plan_gemm
+
+    return "gather_a" in inspect.signature(plan_gemm).parameters
+
+
+def gathered_a_operand(n: Node, u: Node) -> bool:
+    """``u`` is a matmul (or fused_dense) reading the row gather ``n`` only as its A operand,
+    which the GEMM loads through the index (x[idx] @ W, and x[idx]^T @ dY with rows along K)."""
+    if not (gemm_gathers_a() and gather_is_view(n) and n.attrs["axis"] == 0 and len(n.shape) == 2):
+        return False
+    if u.op == "matmul":
+        return u.inputs[0] is n and u.inputs[1] is not n
+    if u.attrs["kind"] != "dense":
+        return False
+    body = u.attrs["body"]
+    slots = [b for b, x in zip(body.inputs, u.inputs, strict=True) if x is n]
+    inner = body.users()
+    for b in slots:
+        readers = inner.get(id(b), [])
+        if len(readers) != 1 or readers[0].op != "matmul":
+            return False
+        if readers[0].inputs[0] is not b or readers[0].inputs[1] is b:
+            return False
+    return True
+
+
 def kernel_count(graph: Graph) -> int:
     """Compute kernels the graph lowers to at least (one per fused body or compute node)."""
     from .ops import MOVEMENT, OPS, SOURCE
 
     bodies = set()
     count = 0
+    users, outs = graph.users(), {id(o) for o in graph.outputs}
     for n in graph.nodes:
         if n.op == "fused":
             if id(n.attrs["body"]) not in bodies:
                 bodies.add(id(n.attrs["body"]))
                 count += 1
-        elif OPS[n.op].kind not in (MOVEMENT, SOURCE):
+        elif OPS[n.op].kind not in (MOVEMENT, SOURCE) and not (
+            gather_is_view(n) and read_in_place(n, users, outs)
+        ):
             count += 1
     return count
 

@@ -15,9 +15,10 @@ from ..kernels import reduce as kreduce
 from ..kernels import softmax as ksoftmax
 from .codegen import PointwiseBody, view_index
 from .executable import BufArg, KernelSource, Launch, ScalarArg
+from .fusion import gather_is_view, gemm_gathers_a
 from .ir import Graph, IRError, Node, line_of
 from .ops import ELEMENTWISE, INJECTIVE, MATMUL, MOVEMENT, OPAQUE, REDUCE
-from .view import View, apply_movement
+from .view import View, apply_movement, canonical_strides
 
 LOCAL = 64  # one local size for all pointwise kernels: pocl re-specialises per local size
 ITEMSIZE = {"float32": 4, "int32": 4, "bool": 1}
@@ -102,6 +103,8 @@ class Lowerer:
                 lower_fused(self, node)
             elif kind == MOVEMENT:
                 self.lower_movement(node)
+            elif node.op == "gather" and self.lower_gather(node):
+                pass  # an indexed view: its readers load through the indices
             elif kind in (ELEMENTWISE, INJECTIVE):
                 out = self.new_vbuf(node)
                 self.emit_pointwise(node, out)
@@ -131,6 +134,19 @@ class Lowerer:
             new = apply_movement(View.contiguous(x.shape), node.op, node.attrs, node.shape)
         self.loc[id(node)] = (base, new)
 
+    def lower_gather(self, node: Node) -> bool:
+        """Place ``gather(x, idx)`` with a 1-D index as an indexed view of x (no kernel)."""
+        x, idx = node.inputs
+        xb, xv = self.loc[id(x)]
+        ib, iv = self.loc[id(idx)]
+        ax = node.attrs["axis"]
+        if not gather_is_view(node) or isinstance(xb, Node) or isinstance(ib, Node):
+            return False
+        if iv.index or xv.indexed(ax) is not None:
+            return False
+        self.loc[id(node)] = (xb, xv.gather(ax, ib, iv))
+        return True
+
     # -- kernels --------------------------------------------------------------------------
     def label(self, node: Node) -> str:
         return line_of(node, self.names)
@@ -141,15 +157,19 @@ class Lowerer:
         args: list = []
         seen: dict[int, str] = {}
 
-        def load(x: Node, comps: list[str]) -> str:
-            base, view = self.loc[id(x)]
-            if isinstance(base, Node):  # a (possibly broadcast) constant
-                return common.c_literal(base.attrs["value"], base.dtype)
+        def name(base: int) -> str:
             if base not in seen:
                 seen[base] = f"in{len(seen)}"
                 params.append((seen[base], self.vbufs[base].dtype, False))
                 args.append(("buf", base))
-            return f"{seen[base]}[{view_index(view, comps)}]"
+            return seen[base]
+
+        def load(x: Node, comps: list[str]) -> str:
+            base, view = self.loc[id(x)]
+            if isinstance(base, Node):  # a (possibly broadcast) constant
+                return common.c_literal(base.attrs["value"], base.dtype)
+            at = view_index(view, comps, lambda ix, i: f"{name(ix.base)}[{i}]")
+            return f"{name(base)}[{at}]"
 
         return load, params, args
 
@@ -184,7 +204,7 @@ class Lowerer:
         (x,) = node.inputs
         load, params, args = self._inputs_collector()
         base, view = self.loc[id(x)]
-        if isinstance(base, Node):
+        if isinstance(base, Node) or view.index:
             base = self.plain(x)
             view = View.contiguous(x.shape)
         out = self.new_vbuf(node)
@@ -232,27 +252,52 @@ class Lowerer:
             if view.is_plain:
                 return base, False
             flipped = View.contiguous((x.shape[1], x.shape[0])).permute((1, 0))
-            if view.offset == 0 and view.norm_strides() == flipped.norm_strides():
+            same = view.offset == 0 and not view.index
+            if same and view.norm_strides() == flipped.norm_strides():
                 return base, True
         return self.plain(x), False
+
+    def gathered_a(self, x: Node) -> tuple[int, bool, int, int] | None:
+        """(base, stored transposed, index vbuf, base rows) when ``x`` is a row-gathered
+        matrix a GEMM can read as A through its index (plan_gemm's ``gather_a``), else None."""
+        base, view = self.loc[id(x)]
+        if not gemm_gathers_a() or not isinstance(base, int) or len(view.index) != 1:
+            return None
+        if len(view.shape) != 2 or view.offset:
+            return None
+        (ix,) = view.index
+        cols = view.shape[1 - ix.axis]
+        want = canonical_strides((ix.bound, cols))
+        got = (view.strides[ix.axis], view.strides[1 - ix.axis])
+        if not ix.view.is_plain or got != want:
+            return None
+        return base, ix.axis == 1, ix.base, ix.bound
+
+    def a_operand(self, x: Node) -> tuple[int, bool, dict, dict]:
+        """A matmul's A operand: (vbuf, stored transposed, plan_gemm options, extra args)."""
+        g = self.gathered_a(x)
+        if g is None:
+            return *self.matmul_operand(x), {}, {}
+        base, trans, idx, rows = g
+        return base, trans, {"gather_a": rows}, {"IA": ("buf", idx)}
 
     def emit_matmul(self, node: Node) -> None:
         from ..kernels.gemm import plan_gemm
 
         a, b = node.inputs
-        ab, ta = self.matmul_operand(a)
+        ab, ta, opts, gargs = self.a_operand(a)
         bb, tb = self.matmul_operand(b)
         ta ^= node.attrs["transpose_a"]
         tb ^= node.attrs["transpose_b"]
         m, n = node.shape
         k = a.shape[0] if node.attrs["transpose_a"] else a.shape[1]
         out = self.new_vbuf(node)
-        plan = plan_gemm(m, n, k, trans_a=ta, trans_b=tb, device_kind=self.device_kind)
+        plan = plan_gemm(m, n, k, trans_a=ta, trans_b=tb, device_kind=self.device_kind, **opts)
         temps = {}
         for name, nbytes in plan.temps.items():
             self.vbufs.append(VBuf(nbytes, "float32", (nbytes // 4,), "temp"))
             temps[name] = len(self.vbufs) - 1
-        named = {"A": ("buf", ab), "B": ("buf", bb), "C": ("buf", out)}
+        named = {"A": ("buf", ab), "B": ("buf", bb), "C": ("buf", out), **gargs}
         named.update({k_: ("buf", v) for k_, v in temps.items()})
         named.update(
             {"M": ScalarArg("int32", m), "N": ScalarArg("int32", n), "K": ScalarArg("int32", k)}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..fusion import Group, Quotient, contract
+from ..fusion import Group, Quotient, contract, gather_is_view, read_in_place
 from ..ir import Graph, Node
 from ..ops import ELEMENTWISE, INJECTIVE, OPS
 
@@ -11,10 +11,13 @@ def _vertical(graph: Graph, q: Quotient) -> list[list[Node]]:
     """Each elementwise node joins the groups of its same-shaped operands while acyclic."""
     groups: dict[int, list[Node]] = {}  # keyed by the group's first node
     group_of: dict[int, int] = {}
+    users, outs = graph.users(), {id(o) for o in graph.outputs}
     for n in graph.nodes:
         kind = OPS[n.op].kind
         if kind not in (ELEMENTWISE, INJECTIVE):
             continue
+        if gather_is_view(n) and read_in_place(n, users, outs):
+            continue  # an indexed view its readers load through: no kernel
         mine = id(n)
         groups[mine] = [n]
         group_of[mine] = mine

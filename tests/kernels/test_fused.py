@@ -121,6 +121,120 @@ def test_multi_tensor_segments():
     check_both(g, [rng.normal(size=i.shape) for i in g.inputs])
 
 
+# --- arg-extremes, gathered rows and the fit step's row kernel --------------------------------
+TIES_AND_NANS = np.array(
+    [
+        [1.0, 3.0, 3.0, -2.0, -2.0, 0.0],  # ties: the first max (1) and the first min (3)
+        [np.nan, 5.0, 1.0, 0.0, 9.0, 2.0],  # NaN first: it stays, index 0
+        [2.0, np.nan, 7.0, -1.0, 7.0, 3.0],  # NaN later: skipped
+        [-np.inf] * 6,
+        [0.0] * 6,
+        [4.0, 3.0, 2.0, 1.0, 0.5, np.inf],
+        [np.nan] * 6,
+    ]
+)
+
+
+def test_arg_extremes_with_ties_and_nan_in_one_row_kernel():
+    x = inp(0, (7, 6))
+    am, an = M("argmax", x, axis=1), M("argmin", x, axis=1)
+    span = M("sub", M("cast", am, dtype="float32"), M("cast", an, dtype="float32"))
+    g = Graph([x], [am, an, M("add", M("max", x, axes=1), span), M("sum", M("exp", x), axes=1)])
+    assert len(compile_graph(g).launches) == 1
+    check_both(g, [TIES_AND_NANS])
+    got = run(g, [TIES_AND_NANS])
+    np.testing.assert_array_equal(got[0], [1, 0, 2, 0, 0, 5, 0])
+    np.testing.assert_array_equal(got[1], [3, 0, 3, 0, 0, 4, 0])
+
+
+def test_int_argmax_and_argmax_over_a_leading_axis():
+    x, k = inp(0, (5, 4, 3)), inp(1, (5, 3), "int32")
+    g = Graph([x, k], [M("argmax", x, axis=1), M("argmin", k, axis=0), M("max", x, axes=1)])
+    rng = np.random.default_rng(7)
+    check_both(g, [rng.integers(-2, 3, (5, 4, 3)).astype(float), rng.integers(-2, 3, (5, 3))])
+
+
+def fit_row(rows: int, batch: int, classes: int):
+    """The fit step's head: softmax of the logits, clipped cross-entropy against the labels'
+    rows picked by an index, accuracy, both reduced by a mask; and the logits' gradient."""
+    logits, ys = inp(0, (batch, classes)), inp(1, (rows, classes))
+    idx, mask = inp(2, (batch,), "int32"), inp(3, (batch,))
+    yb = M("gather", ys, idx, axis=0)
+    pred = M("softmax", logits)
+    p = M("div", pred, M("sum", pred, axes=-1, keep_dims=True))
+    p = M("clip_by_value", p, clip_value_min=1e-7, clip_value_max=1 - 1e-7)
+    loss = M("sum", M("mul", M("neg", M("sum", M("mul", yb, M("log", p)), axes=-1)), mask))
+    hit = M("equal", M("argmax", yb, axis=1), M("argmax", pred, axis=1))
+    acc = M("sum", M("mul", M("cast", hit, dtype="float32"), mask))
+    (dlogits,) = gradients(loss, [logits])
+    return Graph([logits, ys, idx, mask], [loss, acc, dlogits])
+
+
+def test_fit_row_kernel_with_gathered_labels_and_ties():
+    g = fit_row(rows=40, batch=13, classes=6)
+    rng = np.random.default_rng(8)
+    logits = rng.normal(size=(13, 6))
+    logits[:3, 4] = logits[:3, 1]  # tied predictions: the first (1) wins
+    labels = np.eye(6)[rng.integers(0, 6, 40)]
+    labels[:2] = [0, 0.5, 0, 0, 0.5, 0]  # tied soft labels
+    idx = np.concatenate([[0, 1, 45, -3], rng.integers(0, 40, 9)]).astype(np.int32)  # clamped
+    mask = np.where(np.arange(13) < 11, 1 / 11, 0.0)
+    assert len(compile_graph(g).launches) == 1
+    check_both(g, [logits, labels, idx, mask])
+
+
+def test_gathered_rows_read_in_place_by_every_kind_of_reader():
+    x, w, idx = inp(0, (6, 4)), inp(1, (4, 3)), inp(2, (5,), "int32")
+    xb = M("gather", x, idx, axis=0)
+    outs = [
+        M("exp", M("transpose", xb, perm=(1, 0))),
+        M("sum", xb, axes=1),
+        M("argmax", xb, axis=0),
+        M("matmul", xb, w),
+        M("tanh", M("reshape", M("slice", xb, begin=(1, 0), size=(3, 4)), shape=(3, 1, 4))),
+        xb,
+    ]
+    g = Graph([x, w, idx], outs)
+    rng = np.random.default_rng(9)
+    check_both(g, [rng.normal(size=(6, 4)), rng.normal(size=(4, 3)), np.array([3, -1, 5, 8, 0])])
+
+
+def test_guide_fit_step_kernel_count():
+    """The guide's model trained by fit(): the whole train step in few launches — five GEMMs
+    and one row kernel for loss, accuracy and the logits' gradient (plus a copy of the batch's
+    rows of x while the GEMM cannot read its A operand through the index)."""
+    import clflow as tf
+    from clflow.compiler.fusion import gemm_gathers_a
+
+    tf.set_seed(0)
+    model = tf.sequential(
+        {
+            "layers": [
+                tf.layers.dense({"inputShape": [784], "units": 32, "activation": "relu"}),
+                tf.layers.dense({"units": 10, "activation": "softmax"}),
+            ]
+        }
+    )
+    model.compile(
+        {"optimizer": tf.train.sgd(0.01), "loss": "categoricalCrossentropy", "metrics": ["acc"]}
+    )
+    rng = np.random.default_rng(10)
+    x = rng.normal(size=(80, 784)).astype(np.float32)
+    y = np.eye(10, dtype=np.float32)[rng.integers(0, 10, 80)]
+    compiles = tf.engine.stats["compiles"]
+    hist = model.fit(x, y, epochs=1, batch_size=32, verbose=0)
+    assert tf.engine.stats["compiles"] - compiles <= 1  # the last, smaller batch was padded
+    # The cache is kept in least-recently-used order: fit's step is the last step used.
+    exe = [r for k, r in tf.engine._cache.items() if isinstance(k, tuple) and k[0] == "step"]
+    exe = exe[-1].executable
+    names = [exe.kernels[ln.kernel].name.rsplit("_", 1)[0] for ln in exe.launches]
+    gemms = [n for n in names if n.startswith(("gemm", "pack_"))]
+    rest = [n for n in names if n not in gemms]
+    assert rest == (["fused_reduce"] if gemm_gathers_a() else ["copy", "fused_reduce"]), names
+    assert len([n for n in gemms if not n.startswith("pack_")]) == 5
+    assert 0.0 <= hist.history["acc"][0] <= 1.0 and np.isfinite(hist.history["loss"][0])
+
+
 @st.composite
 def random_graph(draw):
     rows, cols = draw(st.integers(1, 6)), draw(st.integers(1, 6))
@@ -177,7 +291,12 @@ def _canonical() -> dict[str, Graph]:
     multi = Graph(
         [p, gp, q, gq, lr], [M("sub", p, M("mul", lr, gp)), M("sub", q, M("mul", lr, gq))]
     )
-    return {"dense_bias_relu": dense, "softmax_ce_fwd_bwd": row, "multi_tensor_sgd": multi}
+    return {
+        "dense_bias_relu": dense,
+        "softmax_ce_fwd_bwd": row,
+        "multi_tensor_sgd": multi,
+        "fit_loss_accuracy_grad": fit_row(rows=256, batch=32, classes=10),
+    }
 
 
 @pytest.mark.parametrize("name", sorted(_canonical()))

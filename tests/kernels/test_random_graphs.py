@@ -1,5 +1,6 @@
 """Property test: random expression graphs give the same values on the device and in the
-float64 interpreter (elementwise ops with broadcasting, now and then a reduction or a view)."""
+float64 interpreter (elementwise ops with broadcasting, now and then a reduction, an
+arg-extreme of an input or a view)."""
 
 from __future__ import annotations
 
@@ -69,7 +70,9 @@ def graphs(draw):
     ins = [inp(k, draw(st.sampled_from(SHAPES))) for k in range(n_in)]
     pool = list(ins)
     for _ in range(draw(st.integers(1, 5))):
-        kind = draw(st.sampled_from(["unary"] * 4 + ["binary"] * 5 + ["reduce", "view"]))
+        kind = draw(
+            st.sampled_from(["unary"] * 4 + ["binary"] * 5 + ["reduce", "view"] + ["arg"] * 2)
+        )
         x = draw(st.sampled_from(pool))
         try:
             if kind == "unary":
@@ -84,6 +87,12 @@ def graphs(draw):
                     axes=tuple(axes),
                     keep_dims=draw(st.booleans()),
                 )
+            elif kind == "arg" and any(i.shape for i in ins):
+                # Of an input only: a computed value could tie in float32 and not in float64.
+                x = draw(st.sampled_from([i for i in ins if i.shape]))
+                op = draw(st.sampled_from(["argmax", "argmin"]))
+                arg = make(op, [x], axis=draw(st.integers(0, len(x.shape) - 1)))
+                y = make("cast", [arg], dtype="float32")
             elif kind == "view" and len(x.shape) >= 2:
                 perm = draw(st.permutations(range(len(x.shape))))
                 y = make("transpose", [x], perm=tuple(perm))
