@@ -20,6 +20,23 @@ def _combine(op: str, dtype: str) -> str:
     raise ValueError(op)
 
 
+def fold_stmt(op: str, dtype: str, acc: str, v: str) -> str:
+    """The C statement folding ``v`` into ``acc`` for a sum, prod, max or min of ``dtype``."""
+    if op == "sum":
+        return f"{acc} += {v};"
+    if op == "prod":
+        return f"{acc} *= {v};"
+    f = op + ("_nan" if dtype == "float32" else "")
+    return f"{acc} = {f}({acc}, {v});"
+
+
+def init_value(init: str, dtype: str) -> str:
+    """An accumulator's start ``init`` for ``dtype`` (ints cannot start at +-INFINITY)."""
+    if dtype == "float32":
+        return init
+    return {"-INFINITY": "INT_MIN", "INFINITY": "INT_MAX"}.get(init, init)
+
+
 def render_reduce(
     op: str, in_dtype: str, out_dtype: str, view, axes: tuple[int, ...], init: str
 ) -> tuple[str, int]:
@@ -52,8 +69,7 @@ def render_reduce(
             init = "INT_MIN" if op == "argmax" else "INT_MAX"
         lines.append(f"  {CTYPE[in_dtype]} best = {init}; int besti = 0; int first = 1;")
     else:
-        if out_dtype != "float32":  # an int accumulator cannot start at +-INFINITY
-            init = {"-INFINITY": "INT_MIN", "INFINITY": "INT_MAX"}.get(init, init)
+        init = init_value(init, out_dtype)
         lines.append(f"  {acc_t} acc = {init};")
     depth, off = 0, ["base"]
     for i in axes:

@@ -299,6 +299,27 @@ def test_softmax_alone_is_one_reduce_kernel():
     close(interpret(fused, [v], "float64"), interpret(g, [v], "float64"), 1e-12, 1e-12)
 
 
+@pytest.mark.parametrize("rows,lanes", [(1, 1), (3, 4), (13, 8), (200, 8)])
+def test_cpu_row_kernels_keep_rows_in_lanes(rows, lanes):
+    """On CPUs a work-item takes ``lanes`` rows in loops over them, with exp and log inlined
+    (a grand total: one work-item takes all the rows, no barrier); GPUs keep a row per item."""
+    x = inp(0, (rows, 10))
+    grand = M("sum", M("sum", M("log_softmax", x), axes=-1))
+    graphs = {False: Graph([x], [M("softmax", x)]), True: Graph([x], [grand])}
+    for total, g in graphs.items():
+        cpu, gpu = compile_graph(g, device_kind="cpu"), compile_graph(g, device_kind="gpu")
+        (lc,), (lg,) = cpu.launches, gpu.launches
+        text = cpu.kernels[lc.kernel].source.split("__kernel")[1]
+        assert f"for (int l = 0; l < {lanes}; ++l) {{" in text and "exp_cpu(" in text
+        assert " exp(" not in text and "barrier" not in text
+        blocks = -(-rows // lanes)
+        assert lc.global_size == ((1,) if total else (-(-blocks // 64) * 64,))
+        text = gpu.kernels[lg.kernel].source.split("__kernel")[1]
+        assert "exp_cpu" not in text and "for (int l" not in text
+        assert ("barrier" in text) == total
+        assert lg.global_size == ((64,) if total else (-(-rows // 64) * 64,))
+
+
 def test_independent_updates_share_one_multi_tensor_kernel():
     """Adam-like updates of two parameters: no GEMM to ride on, one segmented kernel."""
     w, gw, b, gb, m = inp(0, (5, 3)), inp(1, (5, 3)), inp(2, (3,)), inp(3, (3,)), inp(4, (3,))

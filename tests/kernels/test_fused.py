@@ -31,9 +31,9 @@ def inp(k: int, shape, dtype: str = "float32") -> Node:
     return Node("input", (), {"index": k, "role": "input"}, tuple(shape), dtype)
 
 
-def run(graph: Graph, vals: list[np.ndarray], passes=None) -> list[np.ndarray]:
+def run(graph: Graph, vals: list[np.ndarray], passes=None, kind=None) -> list[np.ndarray]:
     dev = get_device()
-    runner = dev.prepare(compile_graph(graph, device_kind=dev.kind, passes=passes))
+    runner = dev.prepare(compile_graph(graph, device_kind=kind or dev.kind, passes=passes))
     bufs = [
         dev.upload(np.ascontiguousarray(a, NP_DTYPE[n.dtype]))
         for a, n in zip(vals, graph.inputs, strict=True)
@@ -181,6 +181,60 @@ def test_fit_row_kernel_with_gathered_labels_and_ties():
     mask = np.where(np.arange(13) < 11, 1 / 11, 0.0)
     assert len(compile_graph(g).launches) == 1
     check_both(g, [logits, labels, idx, mask])
+
+
+@pytest.mark.parametrize("batch", [13, 32, 203])
+def test_cpu_row_kernel_gives_the_bits_of_one_row_per_work_item(batch):
+    """The CPU layout (rows in vector lanes, exp and log inlined, one work-item keeping the
+    partial totals) against the one row per work-item layout with pocl's builtins, bit for
+    bit: partial blocks of rows (13, 203), partials of rows beyond the work-group (203),
+    underflowing exps and clipped probabilities (the large logits)."""
+    if not get_device().is_pocl:
+        pytest.skip("the inlined exp and log repeat pocl's")
+    g = fit_row(rows=40, batch=batch, classes=10)
+    rng = np.random.default_rng(11)
+    logits = rng.normal(size=(batch, 10)) * np.where(np.arange(batch) % 3 == 0, 40.0, 2.0)[:, None]
+    labels = np.eye(10)[rng.integers(0, 10, 40)]
+    labels[:3] = rng.dirichlet(np.ones(10), 3)  # soft labels
+    vals = [logits, labels, rng.integers(0, 40, batch), np.full(batch, 1.0 / batch)]
+    assert "exp_cpu" in compile_graph(g, device_kind="cpu").kernels[0].source
+    for k, (a, b) in enumerate(
+        zip(run(g, vals, kind="cpu"), run(g, vals, kind="gpu"), strict=True)
+    ):
+        np.testing.assert_array_equal(a.view(np.uint32), b.view(np.uint32), err_msg=f"output {k}")
+
+
+def test_cpu_exp_and_log_match_the_builtins():
+    """CPU_PREAMBLE's exp and log, vectorised over work-items, against pocl's exp and log on
+    a spread of all 2^32 inputs (every 4099th bit pattern, so every exponent) and specials."""
+    import pyopencl as cl
+    from clflow.kernels.common import CPU_PREAMBLE
+
+    dev = get_device()
+    if not dev.is_pocl:
+        pytest.skip("the inlined exp and log repeat pocl's")
+    x = np.arange(0, 1 << 32, 4099, dtype=np.uint64).astype(np.uint32).view(np.float32)
+    special = np.float32([0, -0.0, np.inf, -np.inf, np.nan, 1e-45, -104, 88.7])
+    x = np.concatenate([x, np.resize(special, -x.size % 64)])  # no guard: whole work-groups
+    src = CPU_PREAMBLE + "".join(
+        f"__kernel void {k}(__global float* o, __global const float* x) {{\n"
+        f"  const int g = get_global_id(0); o[2 * g] = {e}(x[g]); o[2 * g + 1] = {lg}(x[g]);\n}}\n"
+        for k, e, lg in (("builtin", "exp", "log"), ("inlined", "exp_cpu", "log_cpu"))
+    )
+    xb = dev.upload(x)
+    got = []
+    for k in ("builtin", "inlined"):  # separate kernels: a call would keep the other scalar
+        ob = dev.alloc(8 * x.size)
+        kern = dev.kernel(src, k)
+        kern.set_args(ob.buf, xb.buf)
+        cl.enqueue_nd_range_kernel(dev.queue, kern, (x.size,), (64,))
+        got.append(dev.download(ob, (x.size, 2)))
+    (a, b) = got
+    for name, i in (("exp", 0), ("log", 1)):
+        bad = (a[:, i].view(np.uint32) != b[:, i].view(np.uint32)) & ~(
+            np.isnan(a[:, i]) & np.isnan(b[:, i])
+        )
+        assert not bad.any(), f"{name} differs at {x[bad][:5]}"
 
 
 def test_gathered_rows_read_in_place_by_every_kind_of_reader():
