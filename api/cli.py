@@ -1,4 +1,4 @@
-"""The ``clflow`` command: ``clflow devices`` and ``clflow graph TARGET``.
+"""The ``clflow`` command: ``clflow devices``, ``clflow graph TARGET`` and ``clflow tune``.
 
 Bad input (a missing or corrupt model, a script that raises, an unknown stage or format) ends
 with one clear line on stderr and exit status 2, never a traceback.
@@ -69,7 +69,65 @@ def _parser() -> argparse.ArgumentParser:
         default=32,
         help="batch size of the synthetic batch a model is traced on (default 32)",
     )
+    t = sub.add_parser(
+        "tune",
+        help="time GEMM tile parameters on the device and cache the fastest",
+        description="Time a few GEMM tile-parameter candidates on representative shapes on "
+        "the device clflow uses (CLFLOW_DEVICE picks it), print GFLOP/s per candidate and "
+        "store the fastest in $CLFLOW_CACHE_DIR/tuned_params.json (default ~/.cache/clflow), "
+        "keyed by platform, device and driver; later processes plan their GEMMs with it.",
+        epilog="examples:\n  clflow tune\n  clflow tune --shapes 2048x2048x2048 "
+        "784x512x128:tn --reps 9\n  clflow tune --forget",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    t.add_argument(
+        "--shapes",
+        nargs="+",
+        metavar="MxNxK[:AB]",
+        help="GEMM shapes to time; the optional :AB suffix says which operands are "
+        "transposed, e.g. 784x512x128:tn (default: a square 1024 and an MLP's GEMMs)",
+    )
+    t.add_argument("--reps", type=int, default=5, help="timed samples per candidate (default 5)")
+    t.add_argument("--no-save", action="store_true", help="only print, keep the cache as is")
+    t.add_argument("--forget", action="store_true", help="remove this device's stored parameters")
     return p
+
+
+def _parse_shape(text: str) -> tuple[int, int, int, bool, bool]:
+    """'MxNxK' or 'MxNxK:AB' (A, B each 'n' or 't') as plan_gemm's (m, n, k, trans_a, trans_b)."""
+    dims, _, trans = text.lower().partition(":")
+    parts = dims.split("x")
+    trans = trans or "nn"
+    if len(parts) != 3 or not all(p.isdigit() and int(p) > 0 for p in parts):
+        raise ValueError(f"bad shape {text!r}: expected MxNxK of positive ints, e.g. 1024x512x784")
+    if len(trans) != 2 or set(trans) - {"n", "t"}:
+        raise ValueError(f"bad shape {text!r}: the suffix after ':' must be nn, nt, tn or tt")
+    m, n, k = map(int, parts)
+    return m, n, k, trans[0] == "t", trans[1] == "t"
+
+
+def _tune(a: argparse.Namespace) -> int:
+    from . import engine, tune
+
+    try:
+        shapes = [_parse_shape(s) for s in a.shapes] if a.shapes else None
+    except ValueError as e:
+        return _fail(str(e))
+    if a.reps < 1:
+        return _fail(f"--reps must be >= 1, got {a.reps}")
+    try:
+        device = engine.device()
+        if a.forget:
+            gone = tune.forget(device)
+            print(
+                f"{'removed' if gone else 'no'} stored parameters for {tune.device_key(device)}"
+                f" in {tune.cache_path()}"
+            )
+            return 0
+        tune.tune(device, shapes=shapes, reps=a.reps, save=not a.no_save)
+    except Exception as e:  # no device, a build failure, an unwritable cache: one clear line
+        return _fail(f"tune failed: {type(e).__name__}: {e}")
+    return 0
 
 
 def _fail(msg: str) -> int:
@@ -149,6 +207,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _devices()
     if a.command == "graph":
         return _graph(a)
+    if a.command == "tune":
+        return _tune(a)
     parser.print_help()
     return 0
 

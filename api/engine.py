@@ -37,6 +37,9 @@ def device():
         from .runtime import get_device
 
         _device = get_device()
+    from .tune import apply_cached
+
+    apply_cached(_device)  # GEMM parameters stored by `clflow tune` (a no-op once applied)
     return _device
 
 

@@ -1,8 +1,10 @@
-"""Square matmul GFLOP/s: clflow's GEMM kernels (pack launch included) against numpy float32.
+"""Square matmul GFLOP/s: clflow's GEMM kernel (one launch) against numpy float32.
 
 Run: python benchmarks/matmul.py [--sizes 256 512 1024 2048] [--reps 7] [--json]
-     [--kind cpu|gpu] [--mlp]
---mlp also times the small-MLP shapes (batch 32, 784 -> 32 -> 10) forward and backward.
+     [--kind cpu|gpu] [--params '{"wg": 64}'] [--mlp]
+--mlp also times the GEMMs of two MLP train steps (M1: 784-32-10 batch 32; M2: 784-512-512-10
+batch 128), forward, input gradient and weight gradient, each against numpy.
+--params overrides the GEMM tile parameters (see clflow.kernels.gemm.DEFAULT_PARAMS).
 """
 
 from __future__ import annotations
@@ -21,12 +23,19 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from kernels.gemm import GemmPlan, plan_gemm  # noqa: E402
 
 MLP_SHAPES = {  # name: (m, n, k, trans_a, trans_b)
-    "fwd1 X@W1 32x784@784x32": (32, 32, 784, False, False),
-    "fwd2 H@W2 32x32@32x10": (32, 10, 32, False, False),
-    "dW2 H^T@dY 32x32^T@32x10": (32, 10, 32, True, False),
-    "dH dY@W2^T 32x10@(32x10)^T": (32, 32, 10, False, True),
-    "dW1 X^T@dH 32x784^T@32x32": (784, 32, 32, True, False),
-    "dX dH@W1^T 32x32@(784x32)^T": (32, 784, 32, False, True),
+    "M1 fwd1 X@W1 32x784@784x32": (32, 32, 784, False, False),
+    "M1 fwd2 H@W2 32x32@32x10": (32, 10, 32, False, False),
+    "M1 dW2 H^T@dY 32x32^T@32x10": (32, 10, 32, True, False),
+    "M1 dH dY@W2^T 32x10@(32x10)^T": (32, 32, 10, False, True),
+    "M1 dW1 X^T@dH 32x784^T@32x32": (784, 32, 32, True, False),
+    "M2 fwd1 128x784@784x512": (128, 512, 784, False, False),
+    "M2 fwd2 128x512@512x512": (128, 512, 512, False, False),
+    "M2 fwd3 128x512@512x10": (128, 10, 512, False, False),
+    "M2 dH2 128x10@(512x10)^T": (128, 512, 10, False, True),
+    "M2 dH1 128x512@(512x512)^T": (128, 512, 512, False, True),
+    "M2 dW1 (128x784)^T@128x512": (784, 512, 128, True, False),
+    "M2 dW2 (128x512)^T@128x512": (512, 512, 128, True, False),
+    "M2 dW3 (128x512)^T@128x10": (512, 10, 128, True, False),
 }
 
 
@@ -76,7 +85,7 @@ def median_time(fn, reps: int, sync=lambda: None, min_time: float = 0.05) -> flo
     return float(np.median(samples))
 
 
-def bench(ctx, queue, m, n, k, trans_a, trans_b, kind, reps) -> tuple[float, float, int]:
+def bench(ctx, queue, m, n, k, trans_a, trans_b, kind, reps, params=None) -> tuple:
     """Seconds per call for our kernels and numpy, and the launch count."""
     rng = np.random.default_rng(0)
     a = rng.standard_normal((k, m) if trans_a else (m, k), dtype=np.float32)
@@ -85,7 +94,7 @@ def bench(ctx, queue, m, n, k, trans_a, trans_b, kind, reps) -> tuple[float, flo
     a_buf = cl.Buffer(ctx, mf.READ_ONLY | mf.COPY_HOST_PTR, hostbuf=a)
     b_buf = cl.Buffer(ctx, mf.READ_ONLY | mf.COPY_HOST_PTR, hostbuf=b)
     c_buf = cl.Buffer(ctx, mf.WRITE_ONLY, m * n * 4)
-    plan = plan_gemm(m, n, k, trans_a=trans_a, trans_b=trans_b, device_kind=kind)
+    plan = plan_gemm(m, n, k, trans_a=trans_a, trans_b=trans_b, device_kind=kind, params=params)
     run = Runner(ctx, queue, plan, a_buf, b_buf, c_buf)
     ours = median_time(run.enqueue, reps, queue.finish)
     result = np.empty((m, n), np.float32)
@@ -104,7 +113,8 @@ def main() -> None:
     parser.add_argument("--reps", type=int, default=7)
     parser.add_argument("--kind", choices=["cpu", "gpu"], default=None)
     parser.add_argument("--json", action="store_true", help="one JSON object per line")
-    parser.add_argument("--mlp", action="store_true", help="also time the small-MLP GEMMs")
+    parser.add_argument("--mlp", action="store_true", help="also time the MLP train-step GEMMs")
+    parser.add_argument("--params", type=json.loads, default=None, help="GEMM tile parameters")
     args = parser.parse_args()
     ctx = cl.create_some_context(interactive=False)
     queue = cl.CommandQueue(ctx)
@@ -115,7 +125,9 @@ def main() -> None:
         print(f"device: {device.name.strip()} ({kind} kernels); OPENBLAS_CORETYPE={coretype}")
         print(f"{'size':>6} {'clflow GF/s':>12} {'numpy GF/s':>11} {'ratio':>6} {'launches':>8}")
     for size in args.sizes:
-        ours, theirs, launches = bench(ctx, queue, size, size, size, False, False, kind, args.reps)
+        ours, theirs, launches = bench(
+            ctx, queue, size, size, size, False, False, kind, args.reps, args.params
+        )
         flops = 2 * size**3
         row = {
             "n": size,
@@ -134,22 +146,22 @@ def main() -> None:
             )
     if args.mlp:
         if not args.json:
-            print(f"\n{'small-MLP GEMM':<30} {'clflow us':>9} {'numpy us':>9} {'launches':>8}")
+            print(
+                f"\n{'MLP GEMM':<31} {'clflow us':>9} {'numpy us':>9} {'ratio':>6} {'launches':>8}"
+            )
         for name, (m, n, k, ta, tb) in MLP_SHAPES.items():
-            ours, theirs, launches = bench(ctx, queue, m, n, k, ta, tb, kind, args.reps)
+            ours, theirs, launches = bench(
+                ctx, queue, m, n, k, ta, tb, kind, args.reps, args.params
+            )
+            row = {"mlp": name, "clflow_us": ours * 1e6, "numpy_us": theirs * 1e6}
+            row.update({"ratio": theirs / ours, "launches": launches})
             if args.json:
-                print(
-                    json.dumps(
-                        {
-                            "mlp": name,
-                            "clflow_us": ours * 1e6,
-                            "numpy_us": theirs * 1e6,
-                            "launches": launches,
-                        }
-                    )
-                )
+                print(json.dumps(row))
             else:
-                print(f"{name:<30} {ours * 1e6:>9.1f} {theirs * 1e6:>9.1f} {launches:>8}")
+                print(
+                    f"{name:<31} {ours * 1e6:>9.1f} {theirs * 1e6:>9.1f} {theirs / ours:>6.2f} "
+                    f"{launches:>8}"
+                )
 
 
 if __name__ == "__main__":
