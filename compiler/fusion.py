@@ -8,8 +8,6 @@ Dumps show ``%5: f32[32,32] = fused_dense[matmul+add+relu] %x, %w0, %b0``.
 
 from __future__ import annotations
 
-import functools
-import inspect
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -202,18 +200,10 @@ def read_in_place(n: Node, users: dict[int, list[Node]], outs: set[int]) -> bool
     return True
 
 
-@functools.cache
-def gemm_gathers_a() -> bool:
-    """True when ``plan_gemm`` can read its A operand through a row index (``gather_a``)."""
-    from ..kernels.gemm import plan_gemm
-
-    return "gather_a" in inspect.signature(plan_gemm).parameters
-
-
 def gathered_a_operand(n: Node, u: Node) -> bool:
     """``u`` is a matmul (or fused_dense) reading the row gather ``n`` only as its A operand,
     which the GEMM loads through the index (x[idx] @ W, and x[idx]^T @ dY with rows along K)."""
-    if not (gemm_gathers_a() and gather_is_view(n) and n.attrs["axis"] == 0 and len(n.shape) == 2):
+    if not (gather_is_view(n) and n.attrs["axis"] == 0 and len(n.shape) == 2):
         return False
     if u.op == "matmul":
         return u.inputs[0] is n and u.inputs[1] is not n

@@ -15,7 +15,7 @@ from ..kernels import reduce as kreduce
 from ..kernels import softmax as ksoftmax
 from .codegen import PointwiseBody, view_index
 from .executable import BufArg, KernelSource, Launch, ScalarArg
-from .fusion import gather_is_view, gemm_gathers_a
+from .fusion import gather_is_view
 from .ir import Graph, IRError, Node, line_of
 from .ops import ELEMENTWISE, INJECTIVE, MATMUL, MOVEMENT, OPAQUE, REDUCE
 from .view import View, apply_movement, canonical_strides
@@ -261,7 +261,7 @@ class Lowerer:
         """(base, stored transposed, index vbuf, base rows) when ``x`` is a row-gathered
         matrix a GEMM can read as A through its index (plan_gemm's ``gather_a``), else None."""
         base, view = self.loc[id(x)]
-        if not gemm_gathers_a() or not isinstance(base, int) or len(view.index) != 1:
+        if not isinstance(base, int) or len(view.index) != 1:
             return None
         if len(view.shape) != 2 or view.offset:
             return None

@@ -6,14 +6,12 @@ generates kernel sources.
 
 from __future__ import annotations
 
-import dataclasses
-
 import numpy as np
 import pytest
 from clflow.compiler.autodiff import gradients
 from clflow.compiler.codegen import view_index
 from clflow.compiler.executable import BufArg
-from clflow.compiler.fusion import gemm_gathers_a, kernel_count
+from clflow.compiler.fusion import kernel_count
 from clflow.compiler.interpreter import interpret
 from clflow.compiler.ir import Graph, Node
 from clflow.compiler.ops import const, make
@@ -131,20 +129,18 @@ def test_m2_train_step_is_nine_kernels():
     g, _ = mlp_step([784, 512, 512, 10], batch=32)
     fused = run_passes(g)
     assert kernel_count(fused) == 9
-    # The GEMM planner may add B-packing launches for large operands; the rest are groups.
-    assert len([n for n in launches(g) if not n.startswith("pack_")]) == 9
+    assert len(launches(g)) == 9  # one launch per group: the GEMMs pack nothing separately
 
 
 def test_fit_step_loss_accuracy_and_gradient_share_one_row_kernel():
     """The two argmaxes of the accuracy, the label gather and the mask's gradient run in the
-    softmax / cross-entropy row kernel: besides the five GEMMs only that kernel (and a copy
-    of the gathered x while the GEMM cannot read A through an index) is launched."""
+    softmax / cross-entropy row kernel: besides the five GEMMs only that kernel is launched."""
     g, _ = fit_step([12, 7, 5])
     names = launches(g)
-    gemms = [n for n in names if n.startswith(("gemm", "pack_"))]
+    gemms = [n for n in names if n.startswith("gemm")]
     rest = [n.rsplit("_", 1)[0] for n in names if n not in gemms]
     assert len(gemms) == 5, names
-    assert rest == (["fused_reduce"] if gemm_gathers_a() else ["copy", "fused_reduce"]), names
+    assert rest == ["fused_reduce"], names
     assert kernel_count(run_passes(g)) == len(names)
 
 
@@ -160,35 +156,28 @@ def test_fit_step_fused_equals_unfused_with_ties():
     close(got, want, rtol=1e-12, atol=1e-12)
 
 
-def test_gathered_x_is_read_by_the_gemms_when_plan_gemm_gathers_a(monkeypatch):
-    """The wiring of plan_gemm's ``gather_a`` option: no copy of x[idx]; the forward GEMM and
-    the weight-gradient GEMM read x itself with the index bound as IA (planner faked here)."""
+def test_gathered_x_is_read_by_the_gemms_through_its_index(monkeypatch):
+    """No copy of x[idx]: the forward GEMM and the weight-gradient GEMM read x itself with the
+    index bound as IA (plan_gemm's ``gather_a``)."""
     import clflow.kernels.gemm as kgemm
-    from clflow.compiler import fused_lower, fusion
+    from clflow.compiler import fused_lower
 
     real, rows = kgemm.plan_gemm, []
 
     def plan_gemm(m, n, k, *, gather_a=None, **kw):
-        plan = real(m, n, k, **kw)
-        if gather_a is None:
-            return plan
-        rows.append((gather_a, kw["trans_a"]))
-        tagged = [dataclasses.replace(gl, args=gl.args + ("IA",)) for gl in plan.launches]
-        return dataclasses.replace(plan, launches=tuple(tagged))
+        if gather_a is not None:
+            rows.append((gather_a, kw["trans_a"]))
+        return real(m, n, k, gather_a=gather_a, **kw)
 
-    monkeypatch.setattr(kgemm, "plan_gemm", plan_gemm)
     monkeypatch.setattr(fused_lower, "plan_gemm", plan_gemm)
-    fusion.gemm_gathers_a.cache_clear()
-    try:
-        exe = compile_graph(fit_step([12, 7, 5], rows=20)[0])
-    finally:
-        fusion.gemm_gathers_a.cache_clear()
+    exe = compile_graph(fit_step([12, 7, 5], rows=20)[0])
     names = [exe.kernels[ln.kernel].name for ln in exe.launches]
     assert len(names) == 6 and not any(n.startswith("copy") for n in names), names
     assert sorted(rows) == [(20, False), (20, True)]  # x[idx] @ W1 and x[idx]^T @ dH
     x_slot, idx_slot = exe.inputs[0], exe.inputs[2]
-    gathered = [ln for ln in exe.launches if ln.args[-1] == BufArg(idx_slot)]
-    assert len(gathered) == 2 and all(BufArg(x_slot) in ln.args for ln in gathered)
+    gathered = [ln for ln in exe.launches if BufArg(idx_slot) in ln.args]
+    gemms = [ln for ln in gathered if exe.kernels[ln.kernel].name.startswith("gemm")]
+    assert len(gemms) == 2 and all(BufArg(x_slot) in ln.args for ln in gemms)
 
 
 def test_argmax_argmin_join_sibling_reductions():
