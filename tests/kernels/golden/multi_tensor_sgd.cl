@@ -23,21 +23,25 @@ inline int pow_i(int a, int b) {
   return r;
 }
 
-__kernel void fused_pointwise_57aae18d(__global float* restrict out0, __global float* restrict out1, __global const float* restrict in0, __global const float* restrict in1, __global const float* restrict in2, __global const float* restrict in3, __global const float* restrict in4) {
-  const int g0 = get_global_id(0);
-  if (g0 < 64) {
-    const int gid = g0 - 0;
-    const int c0 = gid / 4;
-    const int c1 = (gid) % 4;
-    const float v0 = (in0[0] * in1[(c0)*4 + c1]);
-    const float v1 = (in2[(c0)*4 + c1] - v0);
-    out0[gid] = v1;
+__kernel void fused_pointwise_953ec97a(__global float* restrict out0, __global float* restrict out1, __global const float* restrict in0, __global const float* restrict in1, __global const float* restrict in2, __global const float* restrict in3, __global const float* restrict in4) {
+  const int grp = get_group_id(0);
+  if (grp < 1) {
+    const int gid = (grp - 0) * 64 + (int)get_local_id(0);
+    if (gid < 64) {
+      const int c0 = gid / 4;
+      const int c1 = (gid) % 4;
+      const float v0 = (in0[0] * in1[(c0)*4 + c1]);
+      const float v1 = (in2[(c0)*4 + c1] - v0);
+      out0[gid] = v1;
+    }
   }
-  else if (g0 < 68) {
-    const int gid = g0 - 64;
-    const int c0 = gid;
-    const float v0 = (in0[0] * in3[c0]);
-    const float v1 = (in4[c0] - v0);
-    out1[gid] = v1;
+  else if (grp < 2) {
+    const int gid = (grp - 1) * 64 + (int)get_local_id(0);
+    if (gid < 4) {
+      const int c0 = gid;
+      const float v0 = (in0[0] * in3[c0]);
+      const float v1 = (in4[c0] - v0);
+      out1[gid] = v1;
+    }
   }
 }
