@@ -87,7 +87,7 @@ unary(
 )
 unary("exp", "exp({0})", np.exp, lambda n, g: [M("mul", g, n)])
 unary("log", "log({0})", np.log, lambda n, g: [M("div", g, n.inputs[0])])
-unary("sqrt", "sqrt({0})", np.sqrt, lambda n, g: [M("div", g, M("mul", n, 2.0))])
+unary("sqrt", "sqrt_f({0})", np.sqrt, lambda n, g: [M("div", g, M("mul", n, 2.0))])
 unary(
     "rsqrt",
     "rsqrt({0})",

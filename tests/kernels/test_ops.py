@@ -624,3 +624,20 @@ def test_const_nodes_are_baked(check_graph):
 
 def test_device_kind_is_known():
     assert get_device().kind in ("cpu", "gpu")
+
+
+def test_sqrt_is_correctly_rounded():
+    """The kernels' sqrt (clang's builtin where available) rounds like numpy's, bit for bit,
+    over normal, subnormal and huge values, zeros, infinity and NaN."""
+    import clflow as tf
+
+    rng = np.random.default_rng(3)
+    x = (rng.random(20000, dtype=np.float32) * 10.0 ** rng.integers(-44, 38, 20000)).astype(
+        np.float32
+    )
+    x = np.concatenate([x, np.array([0.0, -0.0, np.inf, -1.0, np.nan], np.float32)])
+    got = tf.sqrt(tf.tensor(x)).numpy()
+    with np.errstate(invalid="ignore"):
+        want = np.sqrt(x)
+    np.testing.assert_array_equal(got.view(np.uint32)[:-2], want.view(np.uint32)[:-2])
+    assert np.isnan(got[-2:]).all()

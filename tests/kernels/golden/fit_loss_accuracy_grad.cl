@@ -1,5 +1,10 @@
 // launch %5: f32[] = fused_reduce.0[max+sub+exp+sum+div+..33] %0, %3, %4 -> 3 outputs
 
+#ifdef __clang__
+#define sqrt_f(x) __builtin_sqrtf(x)
+#else
+#define sqrt_f(x) sqrt(x)
+#endif
 inline float max_nan(float a, float b) { return (a != a || b != b) ? NAN : (a > b ? a : b); }
 inline float min_nan(float a, float b) { return (a != a || b != b) ? NAN : (a < b ? a : b); }
 inline int floordiv_i(int a, int b) {
@@ -80,7 +85,7 @@ CPU_INLINE float log_cpu(float d) {
   return x == 0.0f ? -INFINITY : r;
 }
 
-__kernel void fused_reduce_e7f353ab(__global float* restrict out0, __global float* restrict out1, __global float* restrict out2, __global const float* restrict in0, __global const float* restrict in1, __global const int* restrict in2, __global const float* restrict in3) {
+__kernel void fused_reduce_d82ff7c9(__global float* restrict out0, __global float* restrict out1, __global float* restrict out2, __global const float* restrict in0, __global const float* restrict in1, __global const int* restrict in2, __global const float* restrict in3) {
   float part0[64];
   float part1[64];
   for (int j = 0; j < 64; ++j) part0[j] = 0;

@@ -1,5 +1,10 @@
 // launch %5: f32[16,4] = fused_pointwise.0[mul+sub+mul+sub] %0, %1, %2, %3, %4 -> 2 outputs
 
+#ifdef __clang__
+#define sqrt_f(x) __builtin_sqrtf(x)
+#else
+#define sqrt_f(x) sqrt(x)
+#endif
 inline float max_nan(float a, float b) { return (isnan(a) || isnan(b)) ? NAN : (a > b ? a : b); }
 inline float min_nan(float a, float b) { return (isnan(a) || isnan(b)) ? NAN : (a < b ? a : b); }
 inline int floordiv_i(int a, int b) {
@@ -23,7 +28,7 @@ inline int pow_i(int a, int b) {
   return r;
 }
 
-__kernel void fused_pointwise_953ec97a(__global float* restrict out0, __global float* restrict out1, __global const float* restrict in0, __global const float* restrict in1, __global const float* restrict in2, __global const float* restrict in3, __global const float* restrict in4) {
+__kernel void fused_pointwise_d8a37740(__global float* restrict out0, __global float* restrict out1, __global const float* restrict in0, __global const float* restrict in1, __global const float* restrict in2, __global const float* restrict in3, __global const float* restrict in4) {
   const int grp = get_group_id(0);
   if (grp < 1) {
     const int gid = (grp - 0) * 64 + (int)get_local_id(0);
