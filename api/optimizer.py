@@ -301,19 +301,24 @@ class ReplayStep:
     """
 
     def __init__(self, optimizer: Optimizer, f: Callable[..., Any], var_list=None) -> None:
-        self.optimizer, self.f, self.var_list = optimizer, f, var_list
-        self._plans: dict[tuple, tuple] = {}  # feed shapes -> (replayable, runner, heads, src)
+        self.optimizer, self.f = optimizer, f
+        # A list, or a function giving the list at each step (a layer frozen mid-training).
+        self.var_list = var_list
+        self._plans: dict[tuple, tuple] = {}  # feeds, vars -> (replayable, runner, heads, src)
 
     def __call__(self, *feeds: Tensor | None) -> list[Tensor]:
         engine.realize([t.node for t in feeds if t is not None])
+        var_list = self.var_list() if callable(self.var_list) else self.var_list
         sig = tuple(None if t is None else (t.node.shape, t.node.dtype) for t in feeds)
+        if var_list is not None:
+            sig += tuple(map(id, var_list))
         plan = self._plans.get(sig)
         opt = self.optimizer
         if plan is not None and plan[0]:
             _, runner, heads, sources, vars_ = plan
             data = [feeds[s].node.data if type(s) is int else s.node.data for s in sources]
             return opt._run_step(runner, heads, data, vars_)
-        heads, leaves, runner = opt._trace_step(lambda: self.f(*feeds), self.var_list)
+        heads, leaves, runner = opt._trace_step(lambda: self.f(*feeds), var_list)
         sources = _sources(leaves, feeds)
         stable = plan is not None and plan[1] is runner and _same(plan[3], sources)
         vars_ = [leaves[i].var for i in runner.updated]

@@ -321,7 +321,7 @@ def _train_step(model, setup, x, y, w) -> ReplayStep:
         xb, yb, wb = _gathered(x, y, w, idx)
         return _outputs(model, setup, xb, yb, wb, mask, True)
 
-    return ReplayStep(model.optimizer, f, [v.val for v in model.trainable_weights])
+    return ReplayStep(model.optimizer, f, lambda: [v.val for v in model.trainable_weights])
 
 
 def _eval_indices(model, setup, x, y, w, ids: np.ndarray, batcher: _Batcher) -> list:
@@ -601,7 +601,7 @@ def fit_dataset(
     step = ReplayStep(
         model.optimizer,
         lambda xb, yb, wb, mask: _outputs(model, setup, xb, yb, wb, mask, True),
-        [v.val for v in model.trainable_weights],
+        lambda: [v.val for v in model.trainable_weights],
     )
     model.stop_training = False
     cb_list.call("on_train_begin", {})

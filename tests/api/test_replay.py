@@ -153,3 +153,31 @@ def test_copy_takes_a_slice_and_checks_bounds():
     np.testing.assert_array_equal(dev.download(out, (3,), np.int32), [2, 3, 4])
     with pytest.raises(ValueError, match=r"outside the source buffer of 40 bytes"):
         dev.copy(src, 8, 36)
+
+
+def test_fit_sees_a_layer_frozen_by_a_callback():
+    """fit replays its step, but a layer frozen mid-training stops moving at once."""
+    model = tf.sequential(
+        {
+            "layers": [
+                tf.layers.dense({"inputShape": [3], "units": 4, "activation": "relu"}),
+                tf.layers.dense({"units": 1}),
+            ]
+        }
+    )
+    model.compile({"optimizer": tf.train.sgd(0.05), "loss": "meanSquaredError"})
+    first = model.layers[0]
+    seen = []
+
+    def on_batch_end(batch, logs):
+        seen.append([w.numpy().copy() for w in first.get_weights()])
+        if batch == 3:
+            first.trainable = False
+
+    model.fit(X, Y.reshape(-1, 1), batch_size=4, epochs=1, shuffle=False,
+              callbacks={"on_batch_end": on_batch_end})  # fmt: skip
+    assert not np.array_equal(seen[1][0], seen[2][0])  # still training (replayed by now)
+    for later in seen[4:]:
+        np.testing.assert_array_equal(later[0], seen[3][0])
+        np.testing.assert_array_equal(later[1], seen[3][1])
+    assert len(seen) == 10
