@@ -56,15 +56,22 @@ def device_kind() -> str:
     return "gpu" if device().kind == "gpu" else "cpu"
 
 
-def structure(outputs: Sequence[Node], stop: Callable[[Node], bool]) -> tuple:
-    """(key, leaves): the structural signature of the graph reaching ``outputs``."""
+def structure(outputs: Sequence[Node], stop: Callable[[Node], bool], lift: bool = False) -> tuple:
+    """(key, leaves): the structural signature of the graph reaching ``outputs``.
+
+    With ``lift``, float scalar constants are leaves too (their value is not in the key), so
+    ``x * i`` in a loop compiles once rather than once per value of ``i``.
+    """
     order = toposort(outputs, stop)
     index: dict[int, int] = {}
     sig = []
     leaves: list[Node] = []
     for n in order:
         index[id(n)] = len(sig)
-        if n.op == "const":
+        if lift and n.op == "const" and n.shape == () and n.dtype == "float32":
+            sig.append(("S", n.dtype))
+            leaves.append(n)
+        elif n.op == "const":
             sig.append(("C", n.attrs["value"], n.dtype))
         elif stop(n):
             sig.append(("L", n.shape, n.dtype))
@@ -147,14 +154,31 @@ def realize(nodes: Sequence[Node]) -> None:
         c.data = device().upload(c.host)
     if not todo:
         return
-    key, leaves = structure(todo, is_leaf)
+    key, leaves = structure(todo, is_leaf, lift=True)
     runner = get_runner(key, lambda: build_graph(todo, leaves, is_leaf))
-    outs = runner.run([leaf.data for leaf in leaves])
+    outs = runner.run([leaf.data if leaf.op != "const" else _scalar(leaf) for leaf in leaves])
     stats["runs"] += 1
     for n, buf in zip(todo, outs, strict=True):
         n.data = buf
         if not tape_depth:
             n.inputs = ()  # drop the history: the value is what matters now
+
+
+_scalars: OrderedDict = OrderedDict()  # (value, dtype) -> device buffer, least recent first
+
+
+def _scalar(c: Node):
+    """A device buffer holding constant ``c`` (uploaded once per distinct value)."""
+    host = np.array(c.attrs["value"], NP_DTYPE[c.dtype])
+    key = (host.tobytes(), c.dtype)  # by bits: -0.0 is not 0.0, and NaN finds itself
+    buf = _scalars.get(key)
+    if buf is None:
+        buf = _scalars[key] = device().upload(host)
+        if len(_scalars) > CACHE_MAX:
+            _scalars.popitem(last=False)
+    else:
+        _scalars.move_to_end(key)
+    return buf
 
 
 def cache_info() -> dict:

@@ -73,3 +73,16 @@ def test_guide_loop_runs_and_prints(ex, capsys):
     assert out.count("Epoch 0") == 1 and out[-1] == "Epoch 1"
     assert sum(line.startswith("Loss ") for line in out) == 4
     assert np.all(np.isfinite(losses))
+
+
+def test_python_scalars_in_a_loop_compile_once():
+    """``x * i`` for many i: the scalar is an input of one executable, not baked into many."""
+    x = tf.tensor(np.array([1.0, -2.0, 3.0], np.float32))
+    x.mul(0.5).numpy()
+    before = tf.engine.cache_info()["compiles"]
+    for i in [1.5, 2.0, -0.0, 0.0, float("nan"), 7.25]:
+        got = x.mul(i).add(i).numpy()
+        want = np.array([1.0, -2.0, 3.0], np.float32) * np.float32(i) + np.float32(i)
+        np.testing.assert_array_equal(np.signbit(got), np.signbit(want))
+        np.testing.assert_allclose(got, want, rtol=0, atol=0, equal_nan=True)
+    assert tf.engine.cache_info()["compiles"] == before + 1  # mul+add: one new structure
