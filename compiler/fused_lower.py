@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from ..kernels import common
-from ..kernels.gemm import GemmEpilogue, plan_gemm
+from ..kernels.gemm import GemmEpilogue
 from .codegen import PointwiseBody, c_template
-from .executable import ScalarArg
 from .ir import IRError, Node, line_of
 from .row_kernel import RowKernel
 from .view import View
@@ -111,8 +110,6 @@ def _pointwise(lw, node, body, outer, outs) -> None:
 
 # --- dense: GEMM with the epilogue expression and the column sum of B ------------------------
 def _dense(lw, node, body, outer, outs) -> None:
-    from .lower import VBuf, VLaunch, kernel_source
-
     (mm,) = [n for n in body.nodes if n.op == "matmul"]
     sums = [n for n in body.nodes if n.op == "sum" and n.inputs[0] is mm.inputs[1]]
     deps_mm = _descendants(body, mm)
@@ -123,13 +120,7 @@ def _dense(lw, node, body, outer, outs) -> None:
             f"fused_dense needs one matmul output and at most one column sum: "
             f"{line_of(node, lw.names)}"
         )
-    ab, ta, opts, gargs = lw.a_operand(outer[id(mm.inputs[0])])
-    bb, tb = lw.matmul_operand(outer[id(mm.inputs[1])])
-    ta ^= mm.attrs["transpose_a"]
-    tb ^= mm.attrs["transpose_b"]
     m, n = mm.shape
-    a = mm.inputs[0]
-    k = a.shape[0] if mm.attrs["transpose_a"] else a.shape[1]
     main_extras: list = []
     main_expr = _epilogue_expr(lw, outer, body.outputs[main_k[0]], mm, (m, n), main_extras)
     cs_epi, cs_extras = None, []
@@ -137,45 +128,13 @@ def _dense(lw, node, body, outer, outs) -> None:
         cs_expr = _epilogue_expr(lw, outer, body.outputs[cs_k[0]], sums[0], (1, n), cs_extras)
         cs_epi = GemmEpilogue(tuple(c for c, _ in cs_extras), cs_expr)
     epi = GemmEpilogue(tuple(c for c, _ in main_extras), main_expr)
-    plan = plan_gemm(
-        m,
-        n,
-        k,
-        trans_a=ta,
-        trans_b=tb,
-        epilogue=epi,
-        colsum=cs_epi,
-        device_kind=lw.device_kind,
-        **opts,
-    )
-    named = {
-        "A": ("buf", ab),
-        "B": ("buf", bb),
-        "C": ("buf", outs[main_k[0]]),
-        "M": ScalarArg("int32", m),
-        "N": ScalarArg("int32", n),
-        "K": ScalarArg("int32", k),
-        **gargs,
-    }
+    named = {"C": ("buf", outs[main_k[0]])}
     named.update({f"E{i}": ("buf", v) for i, (_, v) in enumerate(main_extras)})
     if cs_k:
         named["S"] = ("buf", outs[cs_k[0]])
         named.update({f"F{i}": ("buf", v) for i, (_, v) in enumerate(cs_extras)})
-    for name, nbytes in plan.temps.items():
-        lw.vbufs.append(VBuf(nbytes, "float32", (nbytes // 4,), "temp"))
-        named[name] = ("buf", len(lw.vbufs) - 1)
-    for gl in plan.launches:
-        lw.launches.append(
-            VLaunch(
-                kernel_source(gl.name, gl.source.replace(gl.name, "KNAME")),
-                [named[x] for x in gl.args],
-                tuple(gl.global_size),
-                tuple(gl.local_size) if gl.local_size else None,
-                _label(lw, node),
-                plan.flops if gl is plan.launches[-1] else 0,
-                4 * (m * k + k * n + m * n),
-            )
-        )
+    a, b = (outer[id(x)] for x in mm.inputs)
+    lw.emit_gemm(a, b, mm, named, _label(lw, node), epilogue=epi, colsum=cs_epi)
 
 
 def _descendants(body, start: Node) -> set[int]:

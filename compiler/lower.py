@@ -282,26 +282,39 @@ class Lowerer:
         return base, trans, {"gather_a": rows}, {"IA": ("buf", idx)}
 
     def emit_matmul(self, node: Node) -> None:
+        out = self.new_vbuf(node)
+        a, b = node.inputs
+        self.emit_gemm(a, b, node, {"C": ("buf", out)}, self.label(node))
+        self.loc[id(node)] = (out, View.contiguous(node.shape))
+
+    def emit_gemm(self, a: Node, b: Node, mm: Node, named: dict, label: str, **options) -> None:
+        """Plan the GEMM of matmul ``mm`` whose operands are located at ``a`` and ``b`` and
+        append its launches; ``named`` binds C and any epilogue buffers, ``options`` go to
+        plan_gemm (epilogue, colsum)."""
         from ..kernels.gemm import plan_gemm
 
-        a, b = node.inputs
         ab, ta, opts, gargs = self.a_operand(a)
         bb, tb = self.matmul_operand(b)
-        ta ^= node.attrs["transpose_a"]
-        tb ^= node.attrs["transpose_b"]
-        m, n = node.shape
-        k = a.shape[0] if node.attrs["transpose_a"] else a.shape[1]
-        out = self.new_vbuf(node)
-        plan = plan_gemm(m, n, k, trans_a=ta, trans_b=tb, device_kind=self.device_kind, **opts)
-        temps = {}
+        ta ^= mm.attrs["transpose_a"]
+        tb ^= mm.attrs["transpose_b"]
+        m, n = mm.shape
+        first = mm.inputs[0]
+        k = first.shape[0] if mm.attrs["transpose_a"] else first.shape[1]
+        plan = plan_gemm(
+            m, n, k, trans_a=ta, trans_b=tb, device_kind=self.device_kind, **opts, **options
+        )
+        named = {
+            "A": ("buf", ab),
+            "B": ("buf", bb),
+            "M": ScalarArg("int32", m),
+            "N": ScalarArg("int32", n),
+            "K": ScalarArg("int32", k),
+            **gargs,
+            **named,
+        }
         for name, nbytes in plan.temps.items():
             self.vbufs.append(VBuf(nbytes, "float32", (nbytes // 4,), "temp"))
-            temps[name] = len(self.vbufs) - 1
-        named = {"A": ("buf", ab), "B": ("buf", bb), "C": ("buf", out), **gargs}
-        named.update({k_: ("buf", v) for k_, v in temps.items()})
-        named.update(
-            {"M": ScalarArg("int32", m), "N": ScalarArg("int32", n), "K": ScalarArg("int32", k)}
-        )
+            named[name] = ("buf", len(self.vbufs) - 1)
         for gl in plan.launches:
             self.launches.append(
                 VLaunch(
@@ -309,12 +322,11 @@ class Lowerer:
                     [named[x] for x in gl.args],
                     tuple(gl.global_size),
                     tuple(gl.local_size) if gl.local_size else None,
-                    self.label(node),
+                    label,
                     plan.flops if gl is plan.launches[-1] else 0,
                     4 * (m * k + k * n + m * n),
                 )
             )
-        self.loc[id(node)] = (out, View.contiguous(node.shape))
 
 
 OP_INIT = {"sum": "0", "prod": "1", "max": "-INFINITY", "min": "INFINITY", "any": "0", "all": "1"}
