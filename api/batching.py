@@ -157,13 +157,7 @@ class _Batcher:
         mask[:k] = 1.0 / k
         return tf.tensor(mask)
 
-    def __call__(self, ids: np.ndarray) -> tuple[Tensor, Tensor]:
-        k, b = len(ids), self.batch_size
-        if k < b and self.pad:
-            ids = np.concatenate([ids, np.repeat(ids[:1], b - k)])
-        return tf.tensor(ids.astype(np.int32)), self._mask(k)
-
-    def epoch(self, order: np.ndarray):
+    def batches(self, order: np.ndarray):
         """``(ids, idx, mask)`` for each batch of ``order``.
 
         The whole order is uploaded once; each batch's index is a device-side copy of its
@@ -232,9 +226,7 @@ def _train_step(model, setup, x, y, w) -> ReplayStep:
 def _eval_indices(model, setup, x, y, w, ids: np.ndarray, batcher: _Batcher) -> list:
     """Queue the evaluation of rows ``ids`` batch by batch; values are read later."""
     results = []
-    for start in range(0, len(ids), batcher.batch_size):
-        part = ids[start : start + batcher.batch_size]
-        idx, mask = batcher(part)
+    for part, idx, mask in batcher.batches(ids):
         xb, yb, wb = _gathered(x, y, w, idx)
         loss, mets = _outputs(model, setup, xb, yb, wb, mask, False)
         engine.realize([loss.node] + [m.node for m in mets])

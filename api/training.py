@@ -270,7 +270,7 @@ def fit(
             progress.epoch_begin(epoch)
             order = _generator(None).permutation(train_ids) if shuffle else train_ids
             results: list[tuple[int, list[Tensor]]] = []
-            for b, (ids, idx, mask) in enumerate(batcher.epoch(order)):
+            for b, (ids, idx, mask) in enumerate(batcher.batches(order)):
                 cb_list.call("on_batch_begin", b, {})
                 outs = step(idx, mask)
                 results.append((len(ids), outs))
@@ -503,9 +503,7 @@ def predict(model: Any, x: Any, batch_size: int = 32, verbose: int = 0) -> Tenso
     pad = all(type(layer).__name__ in PER_SAMPLE_LAYERS for layer in model.layers)
     batcher = _Batcher(batch_size, pad)
     outs = []
-    for start in range(0, n, batch_size):
-        part = np.arange(start, min(start + batch_size, n))
-        idx, _ = batcher(part)
+    for part, idx, _ in batcher.batches(np.arange(n)):
         out = model.call(tf.gather(xt, idx), training=False)
         engine.realize([out.node])
         outs.append((len(part), out))
